@@ -1,0 +1,15 @@
+"""Celery beat schedule: periodic work, one entry per job (later domains add theirs here)."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Wagtail's scheduled publishing (go_live_at / expire_at) for pages and snippets.
+    "publish-scheduled-content": {
+        "task": "core.tasks.publish_scheduled_content",
+        "schedule": 60.0,
+    },
+    "clear-expired-sessions": {
+        "task": "core.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=4, minute=17),
+    },
+}

@@ -1,0 +1,50 @@
+"""A django-tasks backend that runs every task on Celery.
+
+Wagtail queues its own background work through django-tasks (``TASKS`` setting): reference and
+search index updates, image focal points, file deletion, frontend cache purges. No maintained
+django-tasks/Celery bridge supports Django 5.2 on Python 3.11 (``django-tasks-celery`` needs
+Django 6 and Python 3.12), so this backend is the small bridge: ``enqueue`` sends one generic
+Celery task, :func:`core.tasks.run_django_task`, after the current transaction commits. On the
+embedded default Celery runs eagerly, so the work runs in-process right after the commit; in
+production it runs on the worker, never inside a request.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks.backends.base import BaseTaskBackend
+from django_tasks.base import Task, TaskResult, TaskResultStatus
+from django_tasks.utils import get_random_id
+
+
+class CeleryTaskBackend(BaseTaskBackend):
+    supports_defer = True
+
+    def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
+        self.validate_task(task)
+        result = TaskResult(
+            task=task,
+            id=get_random_id(),
+            status=TaskResultStatus.READY,
+            enqueued_at=timezone.now(),
+            started_at=None,
+            last_attempted_at=None,
+            finished_at=None,
+            args=list(args),
+            kwargs=dict(kwargs),
+            backend=self.alias,
+            errors=[],
+            worker_ids=[],
+        )
+        from core.tasks import run_django_task
+
+        options = {"task_id": result.id, "queue": None if task.queue_name == "default" else task.queue_name}
+        if task.run_after is not None:
+            options["eta"] = task.run_after
+        transaction.on_commit(
+            lambda: run_django_task.apply_async(
+                args=(task.module_path, result.args, result.kwargs), **options
+            )
+        )
+        return result

@@ -1,0 +1,73 @@
+"""Site-wide models: the custom image model (set on day one) and editable site settings."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.models import AbstractImage, AbstractRendition, Image
+
+from .blocks import SocialLinkBlock
+
+
+class CustomImage(AbstractImage):
+    """Wagtail image with a credit line; ``description`` is the alt text."""
+
+    credit = models.CharField(
+        max_length=255, blank=True, help_text="Photographer or rights holder, shown under the image."
+    )
+
+    admin_form_fields = (*Image.admin_form_fields, "credit")
+
+
+class CustomRendition(AbstractRendition):
+    image = models.ForeignKey(CustomImage, on_delete=models.CASCADE, related_name="renditions")
+
+    class Meta:
+        unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    """Contact details, social links, footer text and analytics, edited under Settings."""
+
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True, help_text="Gallery or office address, one line per row.")
+    opening_hours = models.CharField(max_length=255, blank=True)
+    footer_text = RichTextField(
+        blank=True, features=["bold", "italic", "link"], help_text="Short text in the site footer."
+    )
+    social_links = StreamField([("link", SocialLinkBlock())], blank=True)
+    analytics_id = models.CharField(
+        "Google Analytics 4 measurement id",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^G-[A-Z0-9]{4,16}$", "Use the form G-XXXXXXXXXX.")],
+        help_text="Leave empty to load no analytics at all.",
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("contact_email"),
+                FieldPanel("contact_phone"),
+                FieldPanel("address"),
+                FieldPanel("opening_hours"),
+            ],
+            heading="Contact",
+        ),
+        FieldPanel("social_links"),
+        FieldPanel("footer_text"),
+        FieldPanel("analytics_id"),
+    ]
+
+    class Meta:
+        verbose_name = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line.strip() for line in self.address.splitlines() if line.strip()]

@@ -1,0 +1,27 @@
+"""Site-wide Celery tasks: the django-tasks bridge and housekeeping on the beat schedule."""
+
+import logging
+
+from celery import shared_task
+from django.core.management import call_command
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="core.tasks.run_django_task")
+def run_django_task(module_path: str, args: list, kwargs: dict) -> None:
+    """Run a django-tasks task (e.g. Wagtail's index updates) on the Celery worker."""
+    task = import_string(module_path)
+    task.call(*args, **kwargs)
+
+
+@shared_task(name="core.tasks.publish_scheduled_content")
+def publish_scheduled_content() -> None:
+    """Publish and unpublish pages and snippets whose go-live or expiry time has passed."""
+    call_command("publish_scheduled")
+
+
+@shared_task(name="core.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> None:
+    call_command("clearsessions")
