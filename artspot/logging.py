@@ -36,5 +36,7 @@ def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
             "django": {"level": level, "propagate": True},
             "django.server": {"level": "INFO", "propagate": True},
             "celery": {"level": level, "propagate": True},
+            # django-guid narrates every id it makes; the ids themselves are on every line.
+            "django_guid": {"level": "WARNING", "propagate": True},
         },
     }
