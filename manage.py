@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line utility; the embedded default (``artspot.settings.dev``) unless told otherwise."""
+"""Django's command line; the embedded default (``artspot.settings.dev``) unless told otherwise."""
 
 import os
 import sys

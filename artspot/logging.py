@@ -3,7 +3,9 @@
 from typing import Any
 
 
-def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
+def logging_config(
+    *, json_lines: bool, level: str = "INFO", quiet_tasks: bool = False
+) -> dict[str, Any]:
     """Return a ``LOGGING`` dict; every record carries ``request_id`` from django-guid."""
     if json_lines:
         formatter = {
@@ -36,6 +38,8 @@ def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
             "django": {"level": level, "propagate": True},
             "django.server": {"level": "INFO", "propagate": True},
             "celery": {"level": level, "propagate": True},
+            # One line per finished task is useful on a worker, noise when tasks run in-process.
+            "celery.app.trace": {"level": "WARNING" if quiet_tasks else level, "propagate": True},
             # django-guid narrates every id it makes; the ids themselves are on every line.
             "django_guid": {"level": "WARNING", "propagate": True},
         },

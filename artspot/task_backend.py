@@ -39,7 +39,10 @@ class CeleryTaskBackend(BaseTaskBackend):
         )
         from core.tasks import run_django_task
 
-        options = {"task_id": result.id, "queue": None if task.queue_name == "default" else task.queue_name}
+        options = {
+            "task_id": result.id,
+            "queue": None if task.queue_name == "default" else task.queue_name,
+        }
         if task.run_after is not None:
             options["eta"] = task.run_after
         transaction.on_commit(

@@ -18,7 +18,9 @@ PALETTES: list[Palette] = [
 ]
 
 
-def _colour_field(draw: ImageDraw.ImageDraw, rng: random.Random, w: int, h: int, p: Palette) -> None:
+def _colour_field(
+    draw: ImageDraw.ImageDraw, rng: random.Random, w: int, h: int, p: Palette
+) -> None:
     draw.rectangle((0, 0, w, h), fill=p[0])
     bands = rng.randint(2, 4)
     margin = int(min(w, h) * 0.08)
@@ -40,7 +42,9 @@ def _geometric(draw: ImageDraw.ImageDraw, rng: random.Random, w: int, h: int, p:
         elif shape == "rect":
             draw.rectangle((x, y, x + size, y + size * rng.uniform(0.3, 1.6)), fill=colour)
         elif shape == "line":
-            draw.line((x, y, rng.randint(0, w), rng.randint(0, h)), fill=colour, width=max(2, size // 10))
+            draw.line(
+                (x, y, rng.randint(0, w), rng.randint(0, h)), fill=colour, width=max(2, size // 10)
+            )
         else:
             draw.polygon([(x, y), (x + size, y), (x + size // 2, y - size)], fill=colour)
 
@@ -57,7 +61,9 @@ def _horizon(draw: ImageDraw.ImageDraw, rng: random.Random, w: int, h: int, p: P
     top, bottom = rng.sample(p, 2)
     for y in range(h):
         t = y / max(1, h - 1)
-        draw.line((0, y, w, y), fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+        draw.line(
+            (0, y, w, y), fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        )
     horizon = int(h * rng.uniform(0.45, 0.7))
     draw.rectangle((0, horizon, w, h), fill=rng.choice(p))
     r = int(min(w, h) * rng.uniform(0.08, 0.18))

@@ -14,7 +14,9 @@ class CustomImage(AbstractImage):
     """Wagtail image with a credit line; ``description`` is the alt text."""
 
     credit = models.CharField(
-        max_length=255, blank=True, help_text="Photographer or rights holder, shown under the image."
+        max_length=255,
+        blank=True,
+        help_text="Photographer or rights holder, shown under the image.",
     )
 
     admin_form_fields = (*Image.admin_form_fields, "credit")

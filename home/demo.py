@@ -37,7 +37,9 @@ def _paragraph(html: str) -> dict:
 
 def demo_images(rng: random.Random) -> None:
     """Generated artwork images used by the home and standard pages."""
-    existing = set(get_image_model().objects.filter(title__in=DEMO_IMAGES).values_list("title", flat=True))
+    existing = set(
+        get_image_model().objects.filter(title__in=DEMO_IMAGES).values_list("title", flat=True)
+    )
     for title, (seed, width, height, alt) in DEMO_IMAGES.items():
         if title not in existing:
             ImageFactory(title=title, description=alt, seed=seed, width=width, height=height)
@@ -58,8 +60,14 @@ def site_settings(rng: random.Random) -> None:
     )
     settings.social_links = json.dumps(
         [
-            {"type": "link", "value": {"platform": "instagram", "url": "https://www.instagram.com/artspot"}},
-            {"type": "link", "value": {"platform": "pinterest", "url": "https://www.pinterest.com/artspot"}},
+            {
+                "type": "link",
+                "value": {"platform": "instagram", "url": "https://www.instagram.com/artspot"},
+            },
+            {
+                "type": "link",
+                "value": {"platform": "pinterest", "url": "https://www.pinterest.com/artspot"},
+            },
         ]
     )
     settings.save()
@@ -79,7 +87,13 @@ STANDARD_PAGES = [
                 "publish a small number of works each week, with honest descriptions, exact "
                 "dimensions and photographs in daylight.</p>"
             ),
-            {"type": "quote", "value": {"quote": "A painting is never finished; it simply stops in interesting places.", "attribution": "Paul Gardner"}},
+            {
+                "type": "quote",
+                "value": {
+                    "quote": "A painting is never finished; it simply stops in interesting places.",
+                    "attribution": "Paul Gardner",
+                },
+            },
             {"type": "heading", "value": {"text": "Fair to artists", "level": "h2"}},
             _paragraph(
                 "<p>Artists keep the majority of every sale and set their own prices. We handle "
@@ -117,9 +131,18 @@ STANDARD_PAGES = [
                 "value": {
                     "heading": "Buying",
                     "questions": [
-                        {"question": "Are the works original?", "answer": "<p>Yes. Unique works are one of a kind; editions are signed and numbered, and each comes with a certificate of authenticity.</p>"},
-                        {"question": "Can I reserve a work?", "answer": "<p>When you start checkout we hold the work for you for 15 minutes, so nobody else can buy it while you pay.</p>"},
-                        {"question": "What does “price on request” mean?", "answer": "<p>Some works are offered privately. Send an enquiry from the work’s page and our team will reply within one working day.</p>"},
+                        {
+                            "question": "Are the works original?",
+                            "answer": "<p>Yes. Unique works are one of a kind; editions are signed and numbered, and each comes with a certificate of authenticity.</p>",
+                        },
+                        {
+                            "question": "Can I reserve a work?",
+                            "answer": "<p>When you start checkout we hold the work for you for 15 minutes, so nobody else can buy it while you pay.</p>",
+                        },
+                        {
+                            "question": "What does “price on request” mean?",
+                            "answer": "<p>Some works are offered privately. Send an enquiry from the work’s page and our team will reply within one working day.</p>",
+                        },
                     ],
                 },
             },
@@ -128,8 +151,14 @@ STANDARD_PAGES = [
                 "value": {
                     "heading": "Delivery",
                     "questions": [
-                        {"question": "Do you ship worldwide?", "answer": "<p>Yes, fully insured, with tracking from our studio to your door.</p>"},
-                        {"question": "Are import duties included?", "answer": "<p>Within the UK and EU duties are included; elsewhere they are charged on delivery by the carrier.</p>"},
+                        {
+                            "question": "Do you ship worldwide?",
+                            "answer": "<p>Yes, fully insured, with tracking from our studio to your door.</p>",
+                        },
+                        {
+                            "question": "Are import duties included?",
+                            "answer": "<p>Within the UK and EU duties are included; elsewhere they are charged on delivery by the carrier.</p>",
+                        },
                     ],
                 },
             },
@@ -201,15 +230,33 @@ def home_page(rng: random.Random) -> None:
                     "heading": "Buying with confidence",
                     "intro": "Insured delivery, easy returns and a certificate with every work.",
                     "items": [
-                        {"page": shipping.pk, "title": "", "summary": "Packed by art handlers, insured door to door.", "image": _image("Demo: Packing room").pk},
-                        {"page": faq.pk, "title": "Questions collectors ask", "summary": "Originals, editions, holds and price on request.", "image": _image("Demo: Paper works").pk},
-                        {"page": about.pk, "title": "Fair to artists", "summary": "Artists set their prices and keep most of every sale.", "image": _image("Demo: Shoreline").pk},
+                        {
+                            "page": shipping.pk,
+                            "title": "",
+                            "summary": "Packed by art handlers, insured door to door.",
+                            "image": _image("Demo: Packing room").pk,
+                        },
+                        {
+                            "page": faq.pk,
+                            "title": "Questions collectors ask",
+                            "summary": "Originals, editions, holds and price on request.",
+                            "image": _image("Demo: Paper works").pk,
+                        },
+                        {
+                            "page": about.pk,
+                            "title": "Fair to artists",
+                            "summary": "Artists set their prices and keep most of every sale.",
+                            "image": _image("Demo: Shoreline").pk,
+                        },
                     ],
                 },
             },
             {
                 "type": "quote",
-                "value": {"quote": "Art enables us to find ourselves and lose ourselves at the same time.", "attribution": "Thomas Merton"},
+                "value": {
+                    "quote": "Art enables us to find ourselves and lose ourselves at the same time.",
+                    "attribution": "Thomas Merton",
+                },
             },
             {
                 "type": "call_to_action",

@@ -60,7 +60,11 @@ class StandardPage(PublicCacheMixin, Page):
         FieldPanel("hero_image"),
         FieldPanel("body"),
     ]
-    search_fields = [*Page.search_fields, index.SearchField("introduction"), index.SearchField("body")]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("introduction"),
+        index.SearchField("body"),
+    ]
 
     parent_page_types = ["home.HomePage", "home.StandardPage"]
 

@@ -18,7 +18,9 @@ def search(request: HttpRequest) -> HttpResponse:
     if len(raw_query) > MAX_QUERY_LENGTH:
         message = f"Your search was shortened to its first {MAX_QUERY_LENGTH} characters."
 
-    results = Page.objects.live().public().specific().search(query) if query else Page.objects.none()
+    results = (
+        Page.objects.live().public().specific().search(query) if query else Page.objects.none()
+    )
     paginator = Paginator(results, RESULTS_PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page", 1))

@@ -18,6 +18,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 
 env = environ.Env()
+# A local .env file (see .env.example) fills in variables the environment does not set.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
 
 # Everything the embedded default writes (SQLite file, uploaded media, collected static).
 VAR_DIR = Path(env("ARTSPOT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -233,7 +236,9 @@ DJANGO_GUID = {
 }
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=LOG_LEVEL)
+LOGGING = logging_config(
+    json_lines=LOG_FORMAT == "json", level=LOG_LEVEL, quiet_tasks=CELERY_TASK_ALWAYS_EAGER
+)
 
 # --- Wagtail -------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "ArtSpot"

@@ -5,6 +5,6 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 # Only ever used on a developer's machine; production refuses to start without its own key.
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-used-in-production")  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-used-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=0)

@@ -16,12 +16,16 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, verbosity: int, **options) -> None:
         steps = discover_steps()
         in_terminal = sys.stdout.isatty() and verbosity > 0
-        with tqdm(total=len(steps), desc="Demo content", unit="step", disable=not in_terminal) as bar:
-            with transaction.atomic():
-                for step in steps:
-                    bar.set_postfix_str(step.label)
-                    if verbosity > 1 and not in_terminal:
-                        self.stdout.write(f"  {step.label}")
-                    run_step(step, seed)
-                    bar.update(1)
+        with (
+            tqdm(
+                total=len(steps), desc="Demo content", unit="step", disable=not in_terminal
+            ) as bar,
+            transaction.atomic(),
+        ):
+            for step in steps:
+                bar.set_postfix_str(step.label)
+                if verbosity > 1 and not in_terminal:
+                    self.stdout.write(f"  {step.label}")
+                run_step(step, seed)
+                bar.update(1)
         self.stdout.write(self.style.SUCCESS(f"Demo content ready ({len(steps)} steps)."))

@@ -1,0 +1,25 @@
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database starts with the demo content, from the same seeded loader as `make run`."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with empty caches (Redis keeps them between tests otherwise)."""
+    for alias in ("default", "renditions"):
+        caches[alias].clear()
+    yield
+
+
+@pytest.fixture
+def home_page(db):
+    from home.models import HomePage
+
+    return HomePage.objects.get(depth=2)
