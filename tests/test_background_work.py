@@ -26,6 +26,7 @@ def test_django_task_waits_for_commit_then_runs_on_celery(django_capture_on_comm
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_a_real_worker_runs_tasks_from_the_redis_broker():
     """A Celery worker process on Redis receives the task and runs it."""
     from artspot.celery import app
