@@ -33,7 +33,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "core",
     "home",
+    "artists",
+    "artworks",
+    "curations",
+    "stories",
     "search",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -172,6 +177,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+# Flash messages live in the session, so a visitor with a message is never served a shared page.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -253,3 +260,6 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
+
+# Where enquiries and team notifications go when Site settings has no contact email.
+ARTSPOT_TEAM_EMAIL = env("ARTSPOT_TEAM_EMAIL", default="team@artspot.test")

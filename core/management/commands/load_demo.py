@@ -1,3 +1,4 @@
+import logging
 import sys
 
 from django.core.management.base import BaseCommand
@@ -15,6 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, verbosity: int, **options) -> None:
         steps = discover_steps()
+        # Wagtail logs every publish at INFO; hundreds of those would drown the progress bar.
+        logging.getLogger("wagtail").setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
         in_terminal = sys.stdout.isatty() and verbosity > 0
         with (
             tqdm(

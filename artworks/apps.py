@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ArtworksConfig(AppConfig):
+    """Artworks (snippets with drafts and revisions), their inventory, browse and enquiries."""
+
+    name = "artworks"

@@ -1,0 +1,120 @@
+"""Browse filters for /artworks/, kept in the URL so that a filtered listing can be shared.
+
+A bad value never breaks the page: the filter it belongs to is ignored and ``problems`` says why.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from taggit.models import Tag
+
+from artists.models import ArtistPage
+
+from .models import Availability, Medium, Orientation, SizeCategory
+
+MAX_PRICE = 10_000_000
+
+
+class ArtworkFilter(django_filters.FilterSet):
+    artist = django_filters.ModelChoiceFilter(
+        field_name="artist",
+        to_field_name="slug",
+        queryset=ArtistPage.objects.live().order_by("sort_name"),
+        empty_label="All artists",
+    )
+    medium = django_filters.ChoiceFilter(choices=Medium.choices, empty_label="All media")
+    price_min = django_filters.NumberFilter(
+        field_name="price", lookup_expr="gte", label="Min price", min_value=0, max_value=MAX_PRICE
+    )
+    price_max = django_filters.NumberFilter(
+        field_name="price", lookup_expr="lte", label="Max price", min_value=0, max_value=MAX_PRICE
+    )
+    size = django_filters.ChoiceFilter(
+        field_name="size_category", choices=SizeCategory.choices, empty_label="Any size"
+    )
+    orientation = django_filters.ChoiceFilter(choices=Orientation.choices, empty_label="Any shape")
+    availability = django_filters.ChoiceFilter(
+        choices=Availability.choices, empty_label="Any availability"
+    )
+    tag = django_filters.ModelChoiceFilter(
+        field_name="tags", to_field_name="slug", queryset=Tag.objects.all(), empty_label="Any theme"
+    )
+    sort = django_filters.OrderingFilter(
+        choices=[
+            ("newest", "Newest"),
+            ("price", "Price: low to high"),
+            ("-price", "Price: high to low"),
+        ],
+        empty_label=None,
+        label="Sort by",
+        method="sort_by",
+    )
+
+    class Meta:
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        self.raw_data = data.copy() if data is not None else {}
+        super().__init__(data, *args, **kwargs)
+        for field in self.form.fields.values():
+            field.required = False
+        self.form.fields["price_min"].widget = forms.NumberInput(attrs={"min": 0, "step": 1})
+        self.form.fields["price_max"].widget = forms.NumberInput(attrs={"min": 0, "step": 1})
+
+    def sort_by(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        choice = value[0] if value else "newest"
+        if choice == "price":
+            return queryset.order_by("price_on_request", "price", "-pk")
+        if choice == "-price":
+            return queryset.order_by("price_on_request", "-price", "-pk")
+        return queryset.order_by("-first_published_at", "-pk")
+
+    @property
+    def qs(self) -> QuerySet:
+        """Apply every valid filter; an invalid one is dropped rather than failing the page."""
+        if not hasattr(self, "_qs"):
+            form = self.form
+            if not form.is_valid():
+                self._problems = [
+                    f"{form.fields[name].label or name}: {' '.join(errors)} "
+                    "This filter was ignored."
+                    for name, errors in form.errors.items()
+                ]
+                for name in list(form.errors):
+                    form.cleaned_data.pop(name, None)
+                    form.cleaned_data[name] = None
+                    del form.errors[name]
+            queryset = self.queryset.all()
+            for name, value in form.cleaned_data.items():
+                queryset = self.filters[name].filter(queryset, value)
+            if not form.cleaned_data.get("sort"):
+                queryset = self.sort_by(queryset, "sort", [])
+            self._qs = queryset
+        return self._qs
+
+    @property
+    def problems(self) -> list[str]:
+        self.qs  # noqa: B018 - evaluating the filters records the problems
+        return getattr(self, "_problems", [])
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.raw_data.get(name) for name in self.filters if name != "sort")
+
+    def querystring_without(self, *names: str) -> str:
+        pairs = (
+            [
+                (key, value)
+                for key, values in self.raw_data.lists()
+                if key not in names
+                for value in values
+                if value
+            ]
+            if hasattr(self.raw_data, "lists")
+            else []
+        )
+        return urlencode(pairs)

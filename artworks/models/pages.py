@@ -1,0 +1,151 @@
+"""The artworks index: browse with filters at /artworks/ and one URL per work by slug."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.models import Page
+
+from core.pages import PublicCacheMixin
+
+ARTWORKS_PER_PAGE = 24
+RELATED_WORKS = 4
+
+
+class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
+    """Serves /artworks/ (browse), /artworks/<slug>/ and /artworks/<slug>/enquire/."""
+
+    introduction = models.TextField(blank=True, max_length=500)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = "artwork index page"
+
+    # --- URLs ----------------------------------------------------------------------------------
+
+    @classmethod
+    def artwork_url(cls, slug: str, request: HttpRequest | None = None) -> str:
+        """The public URL of an artwork; looks the index page up once per request."""
+        base = getattr(request, "_artwork_index_url", None) if request else None
+        if base is None:
+            index = cls.objects.live().first()
+            if index is None:
+                return ""
+            base = index.get_url(request=request)
+            if request is not None:
+                request._artwork_index_url = base
+        return f"{base}{slug}/"
+
+    # --- Views -----------------------------------------------------------------------------------
+
+    @path("")
+    def browse(self, request: HttpRequest) -> HttpResponse:
+        from artworks.filters import ArtworkFilter
+        from artworks.models import Artwork
+
+        # Problems are shown inline, not through messages: the page stays cacheable per URL.
+        artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public().for_listing())
+        problems = list(artwork_filter.problems)
+        paginator = Paginator(artwork_filter.qs, ARTWORKS_PER_PAGE)
+        page_number = request.GET.get("page") or 1
+        page_obj = paginator.get_page(page_number)
+        if str(page_number) != str(page_obj.number):
+            problems.append(f"There is no page {page_number}; showing page {page_obj.number}.")
+        return self.render(
+            request,
+            context_overrides={
+                "filter": artwork_filter,
+                "problems": problems,
+                "artworks": page_obj,
+                "query_without_page": artwork_filter.querystring_without("page"),
+            },
+        )
+
+    @path("<slug:slug>/")
+    def artwork_detail(self, request: HttpRequest, slug: str) -> HttpResponse:
+        from artworks.forms import ArtworkInquiryForm
+
+        artwork = self._get_public_artwork(slug)
+        return self._render_detail(request, artwork, ArtworkInquiryForm())
+
+    @path("<slug:slug>/enquire/", name="artwork_inquiry")
+    def artwork_inquiry(self, request: HttpRequest, slug: str) -> HttpResponse:
+        return _inquiry_view(request, self, slug)
+
+    # --- Helpers ---------------------------------------------------------------------------------
+
+    def _get_public_artwork(self, slug: str):
+        from artworks.models import Artwork
+
+        artwork = (
+            Artwork.objects.public()
+            .for_listing()
+            .prefetch_related("tags")
+            .filter(slug=slug)
+            .first()
+        )
+        if artwork is None:
+            raise Http404("No such artwork.")
+        return artwork
+
+    def _render_detail(
+        self, request: HttpRequest, artwork, form, status: int = 200
+    ) -> HttpResponse:
+        from artworks.models import Artwork
+
+        related = list(
+            Artwork.objects.public()
+            .for_listing()
+            .filter(artist_id=artwork.artist_id)
+            .exclude(pk=artwork.pk)
+            .order_by("availability_rank", "-first_published_at")[:RELATED_WORKS]
+        )
+        if len(related) < RELATED_WORKS:
+            related += list(
+                Artwork.objects.public()
+                .for_listing()
+                .filter(medium=artwork.medium)
+                .exclude(pk__in=[artwork.pk, *(w.pk for w in related)])
+                .order_by("availability_rank", "-first_published_at")[
+                    : RELATED_WORKS - len(related)
+                ]
+            )
+        response = TemplateResponse(
+            request,
+            "artworks/artwork_detail.html",
+            {
+                "page": self,
+                "self": self,
+                "artwork": artwork,
+                "related": related,
+                "inquiry_form": form,
+                "canonical_url": artwork.get_url(request),
+            },
+            status=status,
+        )
+        return response
+
+
+@require_POST
+def _inquiry_view(request: HttpRequest, index: ArtworkIndexPage, slug: str) -> HttpResponse:
+    from artworks.forms import ArtworkInquiryForm
+
+    artwork = index._get_public_artwork(slug)
+    form = ArtworkInquiryForm(request.POST)
+    if not form.is_valid():
+        return index._render_detail(request, artwork, form, status=400)
+    form.save_for(artwork)
+    messages.success(request, "Thank you. Our team will reply to you within one working day.")
+    return redirect(artwork.get_url(request) + "#enquire")

@@ -1,0 +1,538 @@
+"""The artwork: a snippet with drafts, revisions, preview, locking, scheduling and workflow.
+
+Inventory lives in :class:`ArtworkUnit` rows, one per saleable unit (a unique work has one; an
+edition has one per edition number). Availability is derived from those rows, never typed in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.functions import Now
+from django.utils.functional import cached_property
+from django.utils.text import slugify
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    PublishingPanel,
+)
+from wagtail.fields import RichTextField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+    WorkflowMixin,
+)
+from wagtail.search import index
+
+CM_PER_INCH = Decimal("2.54")
+
+
+class Medium(models.TextChoices):
+    PAINTING = "painting", "Painting"
+    PHOTOGRAPHY = "photography", "Photography"
+    PRINT = "print", "Print"
+    SCULPTURE = "sculpture", "Sculpture"
+    DRAWING = "drawing", "Drawing"
+    MIXED_MEDIA = "mixed-media", "Mixed media"
+    TEXTILE = "textile", "Textile"
+    CERAMICS = "ceramics", "Ceramics"
+
+
+class Currency(models.TextChoices):
+    GBP = "GBP", "£ GBP"
+    EUR = "EUR", "€ EUR"
+    USD = "USD", "$ USD"
+
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+class Availability(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    ON_HOLD = "on-hold", "On hold"
+    SOLD = "sold", "Sold"
+    NOT_FOR_SALE = "not-for-sale", "Not for sale"
+
+
+class Orientation(models.TextChoices):
+    PORTRAIT = "portrait", "Portrait"
+    LANDSCAPE = "landscape", "Landscape"
+    SQUARE = "square", "Square"
+
+
+class SizeCategory(models.TextChoices):
+    SMALL = "small", "Small (under 50 cm)"
+    MEDIUM = "medium", "Medium (50–100 cm)"
+    LARGE = "large", "Large (over 100 cm)"
+
+
+SMALL_BELOW_CM = Decimal(50)
+LARGE_ABOVE_CM = Decimal(100)
+# Within 5% of each other, height and width count as square.
+SQUARE_TOLERANCE = Decimal("0.05")
+
+# Order for "available first": the rank annotation sorts by this.
+AVAILABILITY_RANK = {
+    Availability.AVAILABLE: 0,
+    Availability.ON_HOLD: 1,
+    Availability.SOLD: 2,
+    Availability.NOT_FOR_SALE: 3,
+}
+
+
+def _dimension(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.1"))], **kwargs
+    )
+
+
+def inches(cm: Decimal | None) -> Decimal | None:
+    return None if cm is None else (cm / CM_PER_INCH).quantize(Decimal("0.1"))
+
+
+def format_dimensions(*values: Decimal | None, unit: str) -> str:
+    shown = [f"{v.normalize():f}" for v in values if v]
+    return f"{' × '.join(shown)} {unit}" if shown else ""
+
+
+class ArtworkQuerySet(models.QuerySet):
+    def public(self) -> ArtworkQuerySet:
+        """What collectors may see: live works by live artists."""
+        return self.filter(live=True, artist__live=True)
+
+    def with_availability(self) -> ArtworkQuerySet:
+        """Annotate ``availability`` and ``availability_rank`` from the inventory rows."""
+        unsold = Q(units__sold_at__isnull=True, units__withheld=False)
+        held = unsold & Q(units__held_until__gt=Now())
+        qs = self.annotate(
+            units_unsold=Count("units", filter=unsold, distinct=True),
+            units_held=Count("units", filter=held, distinct=True),
+        )
+        free = Q(units_unsold__gt=models.F("units_held"))
+        return qs.annotate(
+            availability=Case(
+                When(for_sale=False, then=Value(Availability.NOT_FOR_SALE.value)),
+                When(free, then=Value(Availability.AVAILABLE.value)),
+                When(units_held__gt=0, then=Value(Availability.ON_HOLD.value)),
+                default=Value(Availability.SOLD.value),
+            ),
+            availability_rank=Case(
+                When(for_sale=False, then=Value(AVAILABILITY_RANK[Availability.NOT_FOR_SALE])),
+                When(free, then=Value(AVAILABILITY_RANK[Availability.AVAILABLE])),
+                When(units_held__gt=0, then=Value(AVAILABILITY_RANK[Availability.ON_HOLD])),
+                default=Value(AVAILABILITY_RANK[Availability.SOLD]),
+                output_field=IntegerField(),
+            ),
+        )
+
+    def for_listing(self) -> ArtworkQuerySet:
+        """Everything a card shows, in a fixed number of queries."""
+        return (
+            self.with_availability()
+            .select_related("artist")
+            .prefetch_related(
+                models.Prefetch(
+                    "gallery_images",
+                    queryset=ArtworkImage.objects.select_related("image").order_by("sort_order"),
+                )
+            )
+        )
+
+
+class Artwork(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    index.Indexed,
+    ClusterableModel,
+):
+    title = models.CharField(max_length=255)
+    slug = models.SlugField(
+        max_length=255, unique=True, blank=True, help_text="The work's URL: /artworks/<slug>/."
+    )
+    artist = models.ForeignKey(
+        "artists.ArtistPage", on_delete=models.PROTECT, related_name="artworks"
+    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.PAINTING)
+    materials = models.CharField(
+        max_length=255, blank=True, help_text="e.g. 'Oil on linen' or 'Archival pigment print'."
+    )
+
+    height_cm = _dimension(verbose_name="height (cm)")
+    width_cm = _dimension(verbose_name="width (cm)")
+    depth_cm = _dimension(verbose_name="depth (cm)", null=True, blank=True)
+    framed = models.BooleanField(default=False)
+    framed_height_cm = _dimension(verbose_name="framed height (cm)", null=True, blank=True)
+    framed_width_cm = _dimension(verbose_name="framed width (cm)", null=True, blank=True)
+    framed_depth_cm = _dimension(verbose_name="framed depth (cm)", null=True, blank=True)
+    # Derived from the dimensions on save, so listings can filter on them.
+    orientation = models.CharField(max_length=10, choices=Orientation.choices, editable=False)
+    size_category = models.CharField(max_length=10, choices=SizeCategory.choices, editable=False)
+
+    is_edition = models.BooleanField(
+        "edition",
+        default=False,
+        help_text="An edition (prints, photographs, casts) or a unique work.",
+    )
+    edition_size = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)], help_text="Numbered copies in the edition."
+    )
+    signed = models.BooleanField(default=False)
+    certificate_of_authenticity = models.BooleanField(default=True)
+    condition = models.CharField(max_length=255, blank=True, default="Excellent")
+    provenance = models.TextField(blank=True)
+    exhibition_history = models.TextField(blank=True)
+    description = RichTextField(blank=True, features=["bold", "italic", "link", "ol", "ul"])
+
+    for_sale = models.BooleanField(
+        default=True, help_text="Untick to show the work without offering it (not for sale)."
+    )
+    price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Price per unit. Leave empty for 'price on request'.",
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.GBP)
+    price_on_request = models.BooleanField(
+        default=False, help_text="Hide the price; collectors send an enquiry instead of buying."
+    )
+    max_per_order = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="For editions: most units per order.",
+    )
+
+    tags = ClusterTaggableManager(through="artworks.ArtworkTag", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArtworkQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("slug"),
+        FieldPanel("artist"),
+        FieldRowPanel([FieldPanel("year"), FieldPanel("medium")]),
+        FieldPanel("materials"),
+        InlinePanel("gallery_images", label="Images", min_num=1, heading="Gallery"),
+        FieldPanel("description"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [FieldPanel("height_cm"), FieldPanel("width_cm"), FieldPanel("depth_cm")]
+                ),
+                FieldPanel("framed"),
+                FieldRowPanel(
+                    [
+                        FieldPanel("framed_height_cm"),
+                        FieldPanel("framed_width_cm"),
+                        FieldPanel("framed_depth_cm"),
+                    ]
+                ),
+            ],
+            heading="Dimensions",
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("is_edition"), FieldPanel("edition_size")]),
+                FieldRowPanel([FieldPanel("signed"), FieldPanel("certificate_of_authenticity")]),
+                FieldPanel("condition"),
+                FieldPanel("provenance"),
+                FieldPanel("exhibition_history"),
+            ],
+            heading="Edition and provenance",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("for_sale"),
+                FieldRowPanel([FieldPanel("price"), FieldPanel("currency")]),
+                FieldPanel("price_on_request"),
+                FieldPanel("max_per_order"),
+            ],
+            heading="Sale",
+        ),
+        FieldPanel("tags"),
+        PublishingPanel(),
+    ]
+
+    search_fields = [
+        index.SearchField("title", boost=4),
+        index.AutocompleteField("title"),
+        index.SearchField("medium_label", boost=2),
+        index.SearchField("materials"),
+        index.SearchField("description"),
+        index.RelatedFields(
+            "artist", [index.SearchField("title"), index.AutocompleteField("title")]
+        ),
+        index.RelatedFields("tags", [index.SearchField("name")]),
+        index.FilterField("live"),
+        index.FilterField("artist_id"),
+        index.FilterField("medium"),
+    ]
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_edition=True) | Q(edition_size=1), name="unique_work_has_one_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_on_request=True) | Q(for_sale=False) | Q(price__isnull=False),
+                name="artwork_for_sale_has_price",
+            ),
+        ]
+        indexes = [models.Index(fields=["live", "medium", "price"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.artist.title})" if self.artist_id else self.title
+
+    # --- Rules -----------------------------------------------------------------------------
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if not self.is_edition:
+            self.edition_size = 1
+        elif self.edition_size < 2:
+            errors["edition_size"] = "An edition has at least two numbered copies."
+        if self.for_sale and not self.price_on_request and self.price is None:
+            errors["price"] = "Enter a price, or choose 'price on request'."
+        if self.framed and not (self.framed_height_cm and self.framed_width_cm):
+            errors["framed_height_cm"] = "Give the framed height and width of a framed work."
+        if self.pk and self.is_edition:
+            highest_sold = self.units.filter(sold_at__isnull=False).aggregate(models.Max("number"))[
+                "number__max"
+            ]
+            if highest_sold and self.edition_size < highest_sold:
+                errors["edition_size"] = f"Number {highest_sold} is already sold."
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.is_edition:
+            self.edition_size = 1
+        if not self.slug:
+            self.slug = self._unique_slug()
+        self.orientation = self._orientation()
+        self.size_category = self._size_category()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.sync_units()
+
+    def _unique_slug(self) -> str:
+        artist = self.artist.title if self.artist_id else ""
+        base = slugify(f"{self.title} {artist}")[:240] or "artwork"
+        slug, n = base, 2
+        while Artwork.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def _orientation(self) -> str:
+        h, w = self.height_cm or 0, self.width_cm or 0
+        if h and w and abs(h - w) <= max(h, w) * SQUARE_TOLERANCE:
+            return Orientation.SQUARE
+        return Orientation.PORTRAIT if h > w else Orientation.LANDSCAPE
+
+    @property
+    def longest_side_cm(self) -> Decimal:
+        return max(v or 0 for v in (self.height_cm, self.width_cm, self.depth_cm))
+
+    def _size_category(self) -> str:
+        longest = self.longest_side_cm
+        if longest < SMALL_BELOW_CM:
+            return SizeCategory.SMALL
+        return SizeCategory.LARGE if longest > LARGE_ABOVE_CM else SizeCategory.MEDIUM
+
+    def sync_units(self) -> None:
+        """One inventory row per edition number; numbers above the edition size go if unsold."""
+        existing = set(self.units.values_list("number", flat=True))
+        wanted = set(range(1, self.edition_size + 1))
+        ArtworkUnit.objects.bulk_create(
+            [ArtworkUnit(artwork=self, number=n) for n in sorted(wanted - existing)]
+        )
+        self.units.filter(number__gt=self.edition_size, sold_at__isnull=True).delete()
+
+    # --- What collectors see ---------------------------------------------------------------
+
+    @property
+    def medium_label(self) -> str:
+        return self.get_medium_display()
+
+    @cached_property
+    def current_availability(self) -> str:
+        """Availability from the annotation when present, otherwise from the inventory rows."""
+        annotated = self.__dict__.get("availability")
+        if annotated:
+            return annotated
+        return (
+            Artwork.objects.with_availability()
+            .values_list("availability", flat=True)
+            .get(pk=self.pk)
+        )
+
+    @property
+    def availability_label(self) -> str:
+        return Availability(self.current_availability).label
+
+    @property
+    def is_available(self) -> bool:
+        return self.current_availability == Availability.AVAILABLE
+
+    @property
+    def is_purchasable(self) -> bool:
+        """Can go in a cart: available, priced, and live."""
+        return (
+            self.live and self.is_available and not self.price_on_request and self.price is not None
+        )
+
+    @property
+    def display_price(self) -> str:
+        if self.price_on_request or self.price is None:
+            return "Price on request"
+        symbol = CURRENCY_SYMBOLS.get(self.currency, f"{self.currency} ")
+        amount = f"{self.price:,.2f}".removesuffix(".00")
+        return f"{symbol}{amount}"
+
+    @property
+    def dimensions_cm(self) -> str:
+        return format_dimensions(self.height_cm, self.width_cm, self.depth_cm, unit="cm")
+
+    @property
+    def dimensions_in(self) -> str:
+        return format_dimensions(
+            inches(self.height_cm), inches(self.width_cm), inches(self.depth_cm), unit="in"
+        )
+
+    @property
+    def framed_dimensions_cm(self) -> str:
+        if not self.framed:
+            return ""
+        return format_dimensions(
+            self.framed_height_cm, self.framed_width_cm, self.framed_depth_cm, unit="cm"
+        )
+
+    @property
+    def framed_dimensions_in(self) -> str:
+        if not self.framed:
+            return ""
+        return format_dimensions(
+            inches(self.framed_height_cm),
+            inches(self.framed_width_cm),
+            inches(self.framed_depth_cm),
+            unit="in",
+        )
+
+    @property
+    def edition_label(self) -> str:
+        return f"Edition of {self.edition_size}" if self.is_edition else "Unique work"
+
+    @cached_property
+    def main_image(self):
+        first = next(iter(self.gallery_images.all()), None)
+        return first.image if first else None
+
+    @cached_property
+    def main_image_alt(self) -> str:
+        first = next(iter(self.gallery_images.all()), None)
+        return first.alt if first else ""
+
+    def get_url(self, request=None) -> str:
+        from .pages import ArtworkIndexPage
+
+        return ArtworkIndexPage.artwork_url(self.slug, request)
+
+    get_absolute_url = get_url
+
+    # --- Preview -----------------------------------------------------------------------------
+
+    def get_preview_template(self, request, mode_name):
+        return "artworks/artwork_detail.html"
+
+    def get_preview_context(self, request, mode_name):
+        context = super().get_preview_context(request, mode_name)
+        context.update(artwork=self, related=[], is_preview=True)
+        return context
+
+
+class ArtworkImage(Orderable):
+    artwork = ParentalKey(Artwork, on_delete=models.CASCADE, related_name="gallery_images")
+    image = models.ForeignKey("core.CustomImage", on_delete=models.CASCADE, related_name="+")
+    alt_text = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Describe the view; defaults to the image's description.",
+    )
+    caption = models.CharField(
+        max_length=255, blank=True, help_text="e.g. 'Detail' or 'Installed view'."
+    )
+
+    panels = [FieldPanel("image"), FieldPanel("alt_text"), FieldPanel("caption")]
+
+    @property
+    def alt(self) -> str:
+        return self.alt_text or self.image.default_alt_text
+
+
+class ArtworkTag(TaggedItemBase):
+    content_object = ParentalKey(Artwork, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class ArtworkUnit(models.Model):
+    """One saleable unit: the work itself, or one numbered copy of an edition.
+
+    The shop locks these rows (``select_for_update``, by primary key) to hold and sell units, so a
+    unit can be held by one checkout at a time and sold once.
+    """
+
+    artwork = models.ForeignKey(Artwork, on_delete=models.CASCADE, related_name="units")
+    number = models.PositiveSmallIntegerField(help_text="Edition number; 1 for a unique work.")
+    withheld = models.BooleanField(
+        default=False,
+        help_text="Not offered on ArtSpot (e.g. kept by the artist or sold elsewhere).",
+    )
+    held_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sold_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["artwork", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artwork", "number"], name="one_unit_per_edition_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.artwork.is_edition:
+            return f"{self.artwork.title}, {self.number}/{self.artwork.edition_size}"
+        return self.artwork.title
+
+    @property
+    def status(self) -> str:
+        from django.utils import timezone
+
+        if self.sold_at:
+            return "sold"
+        if self.withheld:
+            return "withheld"
+        if self.held_until and self.held_until > timezone.now():
+            return "on hold"
+        return "available"

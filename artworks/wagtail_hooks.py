@@ -1,0 +1,121 @@
+"""Artworks in the admin: the snippet listing, the inventory and the enquiries, in one menu."""
+
+import django_filters
+from django.utils.html import format_html
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, UpdatedAtColumn
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Artwork, ArtworkInquiry, ArtworkUnit, Availability, Medium
+
+
+class ThumbnailColumn(Column):
+    def get_value(self, instance):
+        image = instance.main_image
+        if image is None:
+            return ""
+        rendition = image.get_rendition("fill-80x80|format-webp")
+        return format_html(
+            '<img src="{}" width="40" height="40" alt="" style="object-fit: cover">', rendition.url
+        )
+
+
+class ArtworkFilterSet(WagtailFilterSet):
+    medium = django_filters.ChoiceFilter(choices=Medium.choices)
+    availability = django_filters.ChoiceFilter(choices=Availability.choices, label="Availability")
+    live = django_filters.BooleanFilter(label="Live")
+
+    class Meta:
+        model = Artwork
+        fields = ["artist", "medium", "availability", "live"]
+
+
+class ArtworkViewSet(SnippetViewSet):
+    model = Artwork
+    icon = "image"
+    menu_label = "Artworks"
+    list_display = [
+        ThumbnailColumn("thumbnail", label=""),
+        "title",
+        Column("artist", label="Artist", accessor="artist.title"),
+        Column("display_price", label="Price"),
+        Column("availability_label", label="Availability"),
+        LiveStatusTagColumn(),
+        UpdatedAtColumn(),
+    ]
+    list_per_page = 30
+    filterset_class = ArtworkFilterSet
+    search_fields = ["title", "materials"]
+    list_export = [
+        "title",
+        "slug",
+        "artist",
+        "year",
+        "medium",
+        "materials",
+        "height_cm",
+        "width_cm",
+        "depth_cm",
+        "is_edition",
+        "edition_size",
+        "price",
+        "currency",
+        "price_on_request",
+        "availability",
+        "live",
+    ]
+    export_headings = {"artist": "Artist", "availability": "Availability"}
+    export_filename = "artspot-artworks"
+
+    def get_queryset(self, request):
+        return Artwork.objects.for_listing().prefetch_related("gallery_images__image__renditions")
+
+
+class ArtworkUnitViewSet(ModelViewSet):
+    """Per-unit inventory: which edition numbers are sold, held or withheld from sale."""
+
+    model = ArtworkUnit
+    icon = "list-ol"
+    menu_label = "Inventory"
+    add_to_admin_menu = False
+    list_display = ["__str__", "number", Column("status", label="Status"), "withheld"]
+    list_filter = ["withheld"]
+    search_fields = ["artwork__title"]
+    form_fields = ["withheld"]
+    inspect_view_enabled = True
+
+    def get_queryset(self, request):
+        return ArtworkUnit.objects.select_related("artwork")
+
+
+class ArtworkInquiryViewSet(ModelViewSet):
+    model = ArtworkInquiry
+    icon = "mail"
+    menu_label = "Enquiries"
+    list_display = [
+        "name",
+        "email",
+        Column("artwork", accessor="artwork.title"),
+        "created_at",
+        "handled",
+    ]
+    list_filter = ["handled"]
+    search_fields = ["name", "email", "message"]
+    form_fields = ["handled"]
+    inspect_view_enabled = True
+    list_export = ["created_at", "name", "email", "phone", "artwork", "message", "handled"]
+
+    def get_queryset(self, request):
+        return ArtworkInquiry.objects.select_related("artwork")
+
+
+class ArtworksGroup(SnippetViewSetGroup):
+    menu_label = "Artworks"
+    menu_icon = "image"
+    menu_order = 200
+    items = (ArtworkViewSet, ArtworkUnitViewSet, ArtworkInquiryViewSet)
+
+
+register_snippet(ArtworksGroup)
