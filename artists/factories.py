@@ -1,5 +1,6 @@
 import factory
 import wagtail_factories
+from django.utils.text import slugify
 
 from home.models import HomePage
 
@@ -20,7 +21,7 @@ class ArtistPageFactory(wagtail_factories.PageFactory):
         model = ArtistPage
 
     title = factory.Faker("name")
-    slug = factory.LazyAttributeSequence(lambda o, n: f"{factory.django.slugify(o.title)}-{n}")
+    slug = factory.LazyAttributeSequence(lambda o, n: f"{slugify(o.title)}-{n}")
     parent = factory.LazyFunction(artist_index)
     nationality = "British"
     based_in = "London, United Kingdom"

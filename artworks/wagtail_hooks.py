@@ -46,6 +46,7 @@ class ArtworkViewSet(SnippetViewSet):
         UpdatedAtColumn(),
     ]
     list_per_page = 30
+    ordering = "-updated_at"
     filterset_class = ArtworkFilterSet
     search_fields = ["title", "materials"]
     list_export = [

@@ -37,6 +37,8 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from artworks.admin_forms import ArtworkAdminForm
+
 CM_PER_INCH = Decimal("2.54")
 
 
@@ -226,6 +228,7 @@ class Artwork(
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ArtworkQuerySet.as_manager()
+    base_form_class = ArtworkAdminForm
 
     panels = [
         FieldPanel("title"),

@@ -1,0 +1,150 @@
+"""/artworks/: filters and sorts return exactly the matching live works; bad input never breaks it."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from artists.factories import ArtistPageFactory
+from artworks.factories import ArtworkFactory
+from artworks.models import Medium
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def known_works():
+    """Five works by one artist with distinct facts; one of them is a draft."""
+    artist = ArtistPageFactory(title="Wilhelmina Testcase")
+
+    def work(name, day, **fields):
+        return ArtworkFactory(
+            artist=artist,
+            title=name,
+            first_published_at=datetime(2026, 1, day, tzinfo=UTC),
+            **fields,
+        )
+
+    works = {
+        "small": work("Small Landscape", 1, height_cm=Decimal(30), width_cm=Decimal(40), price=Decimal(500)),
+        "square": work(
+            "Square Print", 2, medium=Medium.PRINT, is_edition=True, edition_size=10,
+            height_cm=Decimal(60), width_cm=Decimal(60), price=Decimal(1200),
+        ),
+        "large": work(
+            "Large Photograph", 3, medium=Medium.PHOTOGRAPHY,
+            height_cm=Decimal(120), width_cm=Decimal(80), price=Decimal(3000),
+        ),
+        "request": work(
+            "Portrait On Request", 4, height_cm=Decimal(70), width_cm=Decimal(50),
+            price=None, price_on_request=True,
+        ),
+        "draft": work("Draft Painting", 5, live=False, price=Decimal(800)),
+    }  # fmt: skip
+    works["square"].tags.add("coastal")
+    works["square"].save()
+    works["large"].units.update(sold_at=timezone.now())
+    return artist, works
+
+
+def titles(client, artist, **params) -> list[str]:
+    response = client.get("/artworks/", {"artist": artist.slug, **params})
+    assert response.status_code == 200
+    return [artwork.title for artwork in response.context["artworks"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, {"Small Landscape", "Square Print", "Large Photograph", "Portrait On Request"}),
+        ({"medium": "painting"}, {"Small Landscape", "Portrait On Request"}),
+        ({"price_min": "1000"}, {"Square Print", "Large Photograph"}),
+        ({"price_max": "1000"}, {"Small Landscape"}),
+        ({"price_min": "600", "price_max": "1500"}, {"Square Print"}),
+        ({"size": "small"}, {"Small Landscape"}),
+        ({"size": "medium"}, {"Square Print", "Portrait On Request"}),
+        ({"size": "large"}, {"Large Photograph"}),
+        ({"orientation": "square"}, {"Square Print"}),
+        ({"orientation": "portrait"}, {"Large Photograph", "Portrait On Request"}),
+        ({"orientation": "landscape"}, {"Small Landscape"}),
+        ({"availability": "sold"}, {"Large Photograph"}),
+        ({"availability": "available"}, {"Small Landscape", "Square Print", "Portrait On Request"}),
+        ({"tag": "coastal"}, {"Square Print"}),
+    ],
+)
+def test_filters_return_exactly_the_matching_live_works(client, known_works, params, expected):
+    artist, _ = known_works
+    assert set(titles(client, artist, **params)) == expected
+
+
+def test_sorts(client, known_works):
+    artist, _ = known_works
+    assert titles(client, artist) == [
+        "Portrait On Request", "Large Photograph", "Square Print", "Small Landscape",
+    ]  # fmt: skip
+    assert titles(client, artist, sort="price") == [
+        "Small Landscape", "Square Print", "Large Photograph", "Portrait On Request",
+    ]  # fmt: skip
+    assert titles(client, artist, sort="-price") == [
+        "Large Photograph", "Square Print", "Small Landscape", "Portrait On Request",
+    ]  # fmt: skip
+
+
+def test_filters_stay_in_the_url_for_sharing(client, known_works):
+    artist, _ = known_works
+    response = client.get(
+        "/artworks/", {"artist": artist.slug, "medium": "painting", "sort": "price"}
+    )
+    html = response.content.decode()
+    assert '<option value="painting" selected>' in html
+    assert f'<option value="{artist.slug}" selected>' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"price_min": "abc"}, "Min price"),
+        ({"medium": "hologram"}, "Medium"),
+        ({"size": "enormous"}, "Size"),
+        ({"sort": "cheapest"}, "Sort by"),
+        ({"price_max": "-5"}, "Max price"),
+        ({"price_min": "1e400"}, "Min price"),
+    ],
+)
+def test_bad_filter_values_are_ignored_with_a_clear_message(client, known_works, params, message):
+    artist, _ = known_works
+    response = client.get("/artworks/", {"artist": artist.slug, **params})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This filter was ignored" in html
+    assert message in html
+    assert len(response.context["artworks"]) == 4  # the other filters still apply
+
+
+def test_unknown_artist_is_reported_not_fatal(client):
+    response = client.get("/artworks/", {"artist": "nobody-at-all"})
+    assert response.status_code == 200
+    assert "This filter was ignored" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["9999", "abc", "-1", "0", "1.5"])
+def test_out_of_range_pages_show_the_last_or_first_page(client, page):
+    response = client.get("/artworks/", {"page": page})
+    assert response.status_code == 200
+    assert len(response.context["artworks"]) > 0
+
+
+def test_page_beyond_the_end_says_so(client):
+    response = client.get("/artworks/", {"page": "9999"})
+    paginator = response.context["artworks"].paginator
+    assert response.context["artworks"].number == paginator.num_pages
+    assert "There is no page 9999" in response.content.decode()
+
+
+def test_browse_query_count_is_bounded(client, django_assert_max_num_queries):
+    client.get("/artworks/")  # renditions are made on the first view
+    with django_assert_max_num_queries(14):
+        response = client.get("/artworks/")
+    assert response.status_code == 200
+    assert len(response.context["artworks"]) == 24
