@@ -229,7 +229,9 @@ def test_view_in_a_room_is_to_scale():
     assert scene.chair.height == CHAIR_HEIGHT
     assert scene.artwork.x >= scene.chair.x + scene.chair.width  # beside the chair
     assert scene.artwork.y + scene.artwork.height < scene.floor_y  # on the wall
-    sculpture = ArtworkFactory(medium=Medium.SCULPTURE, height_cm=Decimal("40"), width_cm=Decimal("20"))
+    sculpture = ArtworkFactory(
+        medium=Medium.SCULPTURE, height_cm=Decimal("40"), width_cm=Decimal("20")
+    )
     scene = room_scene(sculpture)
     assert scene.plinth is not None
     assert scene.artwork.y + scene.artwork.height == scene.plinth.y  # stands on the plinth

@@ -1,4 +1,4 @@
-"""/artworks/: filters and sorts return exactly the matching live works; bad input never breaks it."""
+"""/artworks/: filters and sorts give exactly the matching live works; bad input never breaks it."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,7 +27,9 @@ def known_works():
         )
 
     works = {
-        "small": work("Small Landscape", 1, height_cm=Decimal(30), width_cm=Decimal(40), price=Decimal(500)),
+        "small": work(
+            "Small Landscape", 1, height_cm=Decimal(30), width_cm=Decimal(40), price=Decimal(500),
+        ),
         "square": work(
             "Square Print", 2, medium=Medium.PRINT, is_edition=True, edition_size=10,
             height_cm=Decimal(60), width_cm=Decimal(60), price=Decimal(1200),
