@@ -25,8 +25,11 @@ class ArtworkFilter(django_filters.FilterSet):
         to_field_name="slug",
         queryset=ArtistPage.objects.live().order_by("sort_name"),
         empty_label="All artists",
+        label="Artist",
     )
-    medium = django_filters.ChoiceFilter(choices=Medium.choices, empty_label="All media")
+    medium = django_filters.ChoiceFilter(
+        choices=Medium.choices, empty_label="All media", label="Medium"
+    )
     price_min = django_filters.NumberFilter(
         field_name="price", lookup_expr="gte", label="Min price", min_value=0, max_value=MAX_PRICE
     )
@@ -34,14 +37,23 @@ class ArtworkFilter(django_filters.FilterSet):
         field_name="price", lookup_expr="lte", label="Max price", min_value=0, max_value=MAX_PRICE
     )
     size = django_filters.ChoiceFilter(
-        field_name="size_category", choices=SizeCategory.choices, empty_label="Any size"
+        field_name="size_category",
+        choices=SizeCategory.choices,
+        empty_label="Any size",
+        label="Size",
     )
-    orientation = django_filters.ChoiceFilter(choices=Orientation.choices, empty_label="Any shape")
+    orientation = django_filters.ChoiceFilter(
+        choices=Orientation.choices, empty_label="Any shape", label="Orientation"
+    )
     availability = django_filters.ChoiceFilter(
-        choices=Availability.choices, empty_label="Any availability"
+        choices=Availability.choices, empty_label="Any availability", label="Availability"
     )
     tag = django_filters.ModelChoiceFilter(
-        field_name="tags", to_field_name="slug", queryset=Tag.objects.all(), empty_label="Any theme"
+        field_name="tags",
+        to_field_name="slug",
+        queryset=Tag.objects.filter(artworks_artworktag_items__isnull=False).distinct(),
+        empty_label="Any theme",
+        label="Theme",
     )
     sort = django_filters.OrderingFilter(
         choices=[

@@ -109,6 +109,7 @@ def test_filters_stay_in_the_url_for_sharing(client, known_works):
         ({"price_min": "abc"}, "Min price"),
         ({"medium": "hologram"}, "Medium"),
         ({"size": "enormous"}, "Size"),
+        ({"availability": "gone"}, "Availability"),
         ({"sort": "cheapest"}, "Sort by"),
         ({"price_max": "-5"}, "Max price"),
         ({"price_min": "1e400"}, "Min price"),

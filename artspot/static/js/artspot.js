@@ -17,3 +17,24 @@
     }
   });
 })();
+
+// Artwork zoom: open the large image in a modal dialog; without JS the link opens the image.
+(function () {
+  "use strict";
+  var dialog = document.querySelector(".zoom-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  var img = dialog.querySelector("img");
+  var opener = null;
+  document.querySelectorAll("[data-zoom]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      opener = link;
+      img.src = link.href;
+      var thumb = link.querySelector("img");
+      img.alt = thumb ? thumb.alt : "";
+      dialog.showModal();
+    });
+  });
+  img.addEventListener("click", function () { dialog.close(); });
+  dialog.addEventListener("close", function () { if (opener) opener.focus(); });
+})();
