@@ -187,6 +187,17 @@ def standard_pages(rng: random.Random) -> None:
         _publish(page)
 
 
+def _first_live(app_label: str, model_name: str) -> Page | None:
+    """The first live page of a type from another app, if that app made one."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+    return model.objects.live().first()
+
+
 def home_page(rng: random.Random) -> None:
     """The hero and featured content of the home page."""
     home = HomePage.objects.get(depth=2)
@@ -207,8 +218,9 @@ def home_page(rng: random.Random) -> None:
         "insured to your door."
     )
     home.hero_image = _image("Demo: Evening field")
-    home.hero_link = about
-    home.hero_link_label = "Meet ArtSpot"
+    browse = _first_live("artworks", "ArtworkIndexPage") or about
+    home.hero_link = browse
+    home.hero_link_label = "Explore the works" if browse != about else "Meet ArtSpot"
     home.body = json.dumps(
         [
             {
@@ -227,26 +239,26 @@ def home_page(rng: random.Random) -> None:
             {
                 "type": "featured_pages",
                 "value": {
-                    "heading": "Buying with confidence",
-                    "intro": "Insured delivery, easy returns and a certificate with every work.",
+                    "heading": "Explore ArtSpot",
+                    "intro": "Original works and editions, the artists behind them, and the stories we tell.",
                     "items": [
                         {
-                            "page": shipping.pk,
-                            "title": "",
-                            "summary": "Packed by art handlers, insured door to door.",
-                            "image": _image("Demo: Packing room").pk,
-                        },
-                        {
-                            "page": faq.pk,
-                            "title": "Questions collectors ask",
-                            "summary": "Originals, editions, holds and price on request.",
+                            "page": (_first_live("artists", "ArtistIndexPage") or about).pk,
+                            "title": "Meet the artists",
+                            "summary": "Painters, photographers, printmakers and sculptors we have visited in their studios.",
                             "image": _image("Demo: Paper works").pk,
                         },
                         {
-                            "page": about.pk,
-                            "title": "Fair to artists",
-                            "summary": "Artists set their prices and keep most of every sale.",
+                            "page": (_first_live("curations", "CollectionIndexPage") or faq).pk,
+                            "title": "Curated collections",
+                            "summary": "Works chosen by our curators around a theme, a size or a budget.",
                             "image": _image("Demo: Shoreline").pk,
+                        },
+                        {
+                            "page": (_first_live("stories", "StoryIndexPage") or shipping).pk,
+                            "title": "Stories",
+                            "summary": "Studio visits, interviews and guides to collecting.",
+                            "image": _image("Demo: Packing room").pk,
                         },
                     ],
                 },

@@ -21,7 +21,7 @@ def test_home_page_shows_demo_content_within_query_budget(client, django_assert_
     assert response.status_code == 200
     html = response.content.decode()
     assert "Original art from the artists we believe in" in html
-    assert "Buying with confidence" in html
+    assert "Explore ArtSpot" in html
     # Navigation from the page tree, footer from the site settings.
     assert 'href="/about/"' in html
     assert "collectors@artspot.test" in html
