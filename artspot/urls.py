@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import sitemaps as seo_sitemaps
 from core import views as core_views
 from search import views as search_views
 
@@ -14,7 +15,14 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("search/autocomplete/", search_views.autocomplete, name="search_autocomplete"),
+    path(
+        "sitemap.xml",
+        seo_sitemaps.public(sitemap),
+        {"sitemaps": seo_sitemaps.SITEMAPS},
+        name="sitemap",
+    ),
+    path("robots.txt", seo_sitemaps.robots_txt, name="robots_txt"),
 ]
 
 if settings.DEBUG:

@@ -38,3 +38,151 @@
   img.addEventListener("click", function () { dialog.close(); });
   dialog.addEventListener("close", function () { if (opener) opener.focus(); });
 })();
+
+/* --- Search --- */
+// Suggestions under the header search box, from /search/autocomplete/ (ARIA 1.2 combobox with a
+// listbox popup). Without this script the box is a plain search form that submits to /search/.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autocomplete-url]");
+  var input = form && form.querySelector('input[type="search"]');
+  if (!input || !window.fetch || !window.URLSearchParams) return;
+
+  var endpoint = form.getAttribute("data-autocomplete-url");
+  var MIN_LENGTH = 2;
+  var DELAY_MS = 200;
+  var KINDS = { artwork: "Artwork", artist: "Artist", story: "Story", collection: "Collection" };
+  var listId = input.id + "-suggestions";
+  var timer = null;
+  var pending = null;
+  var options = [];
+  var active = -1;
+
+  var list = document.createElement("ul");
+  list.id = listId;
+  list.className = "search-suggest";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", "Suggestions");
+  list.hidden = true;
+  var status = document.createElement("p");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  form.appendChild(list);
+  form.appendChild(status);
+
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", listId);
+  input.setAttribute("aria-expanded", "false");
+
+  function sameSite(url) {
+    try {
+      return new URL(url, window.location.href).origin === window.location.origin;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function setActive(index) {
+    if (options[active]) options[active].setAttribute("aria-selected", "false");
+    active = index;
+    if (options[active]) {
+      options[active].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", options[active].id);
+      options[active].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function close() {
+    setActive(-1);
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+  }
+
+  function open() {
+    if (!options.length) return;
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function render(results) {
+    list.textContent = "";
+    options = [];
+    active = -1;
+    results.filter(function (result) { return sameSite(result.url); }).forEach(function (result, i) {
+      var option = document.createElement("li");
+      option.id = listId + "-" + i;
+      option.className = "search-suggest__option";
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.setAttribute("data-url", result.url);
+      var title = document.createElement("span");
+      title.className = "search-suggest__title";
+      title.textContent = result.title;
+      var meta = document.createElement("span");
+      meta.className = "search-suggest__meta";
+      meta.textContent = (KINDS[result.type] || "") + (result.subtitle ? " · " + result.subtitle : "");
+      option.appendChild(title);
+      option.appendChild(meta);
+      list.appendChild(option);
+      options.push(option);
+    });
+    status.textContent = options.length
+      ? options.length + (options.length === 1 ? " suggestion" : " suggestions") + ", use the up and down arrows to choose."
+      : "";
+    if (options.length) open(); else close();
+  }
+
+  function fetchSuggestions() {
+    var query = input.value.trim();
+    if (pending) pending.abort();
+    if (query.length < MIN_LENGTH) {
+      render([]);
+      return;
+    }
+    pending = window.AbortController ? new AbortController() : null;
+    var url = endpoint + "?" + new URLSearchParams({ q: query }).toString();
+    fetch(url, { headers: { Accept: "application/json" }, signal: pending && pending.signal })
+      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+      .then(function (data) {
+        // An answer to an older query than what is in the box now is ignored.
+        if (input.value.trim() === query) render(data.results || []);
+      })
+      .catch(function () { /* aborted or offline: the form still submits */ });
+  }
+
+  input.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(fetchSuggestions, DELAY_MS);
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!options.length) return;
+      event.preventDefault();
+      if (list.hidden) open();
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = active + step;
+      setActive(next < -1 ? options.length - 1 : next >= options.length ? -1 : next);
+    } else if (event.key === "Enter" && !list.hidden && options[active]) {
+      event.preventDefault();
+      window.location.assign(options[active].getAttribute("data-url"));
+    } else if (event.key === "Escape" && !list.hidden) {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  // mousedown, not click: choosing happens before the input loses focus and closes the list.
+  list.addEventListener("mousedown", function (event) {
+    var option = event.target.closest('[role="option"]');
+    if (!option) return;
+    event.preventDefault();
+    window.location.assign(option.getAttribute("data-url"));
+  });
+
+  input.addEventListener("blur", close);
+  input.addEventListener("focus", open);
+})();
