@@ -8,6 +8,11 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.publish_scheduled_content",
         "schedule": 60.0,
     },
+    # Holds stop counting the moment they expire; this tidies them and closes lapsed payments.
+    "release-lapsed-holds": {
+        "task": "shop.tasks.release_lapsed_holds",
+        "schedule": 60.0,
+    },
     "clear-expired-sessions": {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=4, minute=17),

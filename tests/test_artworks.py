@@ -18,6 +18,7 @@ from artworks.models import Artwork, ArtworkInquiry, Availability, Medium
 from artworks.room import CHAIR_HEIGHT, room_scene
 from artworks.tasks import notify_team_of_inquiry
 from core.factories import ImageFactory
+from shop.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -146,11 +147,16 @@ def test_availability_is_derived_from_inventory():
 
     edition.units.filter(number__lte=2).update(sold_at=timezone.now())
     assert fresh() == Availability.AVAILABLE
-    edition.units.filter(number=3).update(held_until=timezone.now() + timedelta(minutes=15))
+    order = Order.objects.create(
+        email="a@example.com", currency="GBP", shipping_zone="domestic", shipping_country="GB"
+    )
+    edition.units.filter(number=3).update(
+        held_by=order, held_until=timezone.now() + timedelta(minutes=15)
+    )
     assert fresh() == Availability.ON_HOLD
     edition.units.filter(number=3).update(held_until=timezone.now() - timedelta(seconds=1))
     assert fresh() == Availability.AVAILABLE  # an expired hold stops counting at once
-    edition.units.update(sold_at=timezone.now())
+    edition.units.update(sold_at=timezone.now(), held_by=None, held_until=None)
     assert fresh() == Availability.SOLD
 
     not_for_sale = ArtworkFactory(for_sale=False)

@@ -19,6 +19,8 @@ FULL_PRODUCTION_ENV = {
     "WAGTAILADMIN_BASE_URL": "https://artspot.example",
     "AWS_STORAGE_BUCKET_NAME": "artspot-media",
     "EMAIL_URL": "smtp+tls://user:pass@127.0.0.1:587",
+    "STRIPE_SECRET_KEY": "sk_live_placeholder_for_the_check",
+    "STRIPE_WEBHOOK_SECRET": "whsec_placeholder_for_the_check",
 }
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "artworks",
     "curations",
     "stories",
+    "shop",
     "search",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_guid",
+    "django_countries",
     "storages",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -261,5 +263,24 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
 
+# --- Shop: Stripe and ShipStation when configured, local stand-ins otherwise -------------------
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point this at a local fake
+SHIPSTATION_API_KEY = env("SHIPSTATION_API_KEY", default="")
+SHIPSTATION_API_SECRET = env("SHIPSTATION_API_SECRET", default="")
+SHIPSTATION_API_BASE = env("SHIPSTATION_API_BASE", default="https://ssapi.shipstation.com")
+SHIPSTATION_WEBHOOK_SECRET = env("SHIPSTATION_WEBHOOK_SECRET", default="")
+# Sessions: cached reads, database durability (carts live here).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+RATELIMIT_USE_CACHE = "default"
+
 # Where enquiries and team notifications go when Site settings has no contact email.
 ARTSPOT_TEAM_EMAIL = env("ARTSPOT_TEAM_EMAIL", default="team@artspot.test")
+
+
+def local_payments_secret(secret_key: str) -> str:
+    """The local test-payment page signs its events with a key derived from SECRET_KEY."""
+    import hashlib
+
+    return "whsec_local_" + hashlib.sha256(f"local-payments:{secret_key}".encode()).hexdigest()

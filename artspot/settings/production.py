@@ -45,3 +45,5 @@ USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 # Wagtail's live preview shows the page in a same-origin iframe, so frames stay SAMEORIGIN
 # (set in base) rather than the DENY that Django's W019 asks for.
 SILENCED_SYSTEM_CHECKS = ["security.W019"]
+
+LOCAL_PAYMENTS_WEBHOOK_SECRET = local_payments_secret(SECRET_KEY)  # noqa: F405

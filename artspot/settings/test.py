@@ -18,3 +18,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Uploaded and generated files from the suite stay apart from the embedded default's media.
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+
+LOCAL_PAYMENTS_WEBHOOK_SECRET = local_payments_secret(SECRET_KEY)  # noqa: F405

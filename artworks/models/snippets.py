@@ -513,6 +513,15 @@ class ArtworkUnit(models.Model):
         help_text="Not offered on ArtSpot (e.g. kept by the artist or sold elsewhere).",
     )
     held_until = models.DateTimeField(null=True, blank=True, editable=False)
+    held_by = models.ForeignKey(
+        "shop.Order",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="held_units",
+        help_text="The order whose checkout holds this unit until held_until.",
+    )
     sold_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -520,6 +529,17 @@ class ArtworkUnit(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["artwork", "number"], name="one_unit_per_edition_number"
+            ),
+            # A unit is free, held by one order, or sold: never held and sold at once.
+            models.CheckConstraint(
+                condition=Q(sold_at__isnull=True)
+                | Q(held_until__isnull=True, held_by__isnull=True),
+                name="unit_not_both_held_and_sold",
+            ),
+            models.CheckConstraint(
+                condition=Q(held_until__isnull=True, held_by__isnull=True)
+                | Q(held_until__isnull=False, held_by__isnull=False),
+                name="unit_hold_has_order_and_time",
             ),
         ]
 

@@ -1,0 +1,256 @@
+"""Cart, checkout, the local test-payment page, order pages and the two webhooks. Thin views."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
+from wagtail.models import Site
+
+from .cart import Cart, CartError
+from .checkout import CheckoutError, start_checkout
+from .forms import CartChangeForm, CheckoutForm, TestPaymentForm
+from .models import Order, OrderStatus
+from .payments import (
+    InvalidWebhook,
+    LocalGateway,
+    build_event,
+    completed_session_event,
+    deliver_locally,
+    get_gateway,
+)
+from .webhooks import handle_webhook
+
+
+def _back(request: HttpRequest, fallback: str = "shop:cart") -> HttpResponse:
+    return redirect(fallback)
+
+
+@never_cache
+@require_GET
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    cart = Cart(request)
+    lines = cart.lines()
+    cancelled = request.GET.get("cancelled")
+    if cancelled:
+        messages.info(request, "Payment cancelled. Your cart is as you left it.")
+    return TemplateResponse(
+        request,
+        "shop/cart.html",
+        {
+            "lines": lines,
+            "subtotal": Cart.subtotal(lines),
+            "can_checkout": bool(lines) and all(line.can_buy for line in lines),
+        },
+    )
+
+
+@never_cache
+@require_POST
+def cart_change(request: HttpRequest, action: str) -> HttpResponse:
+    form = CartChangeForm(request.POST)
+    if not form.is_valid():
+        return TemplateResponse(
+            request, "shop/cart_error.html", {"errors": form.errors}, status=400
+        )
+    cart = Cart(request)
+    artwork_id, quantity = form.cleaned_data["artwork"], form.cleaned_data["quantity"] or 0
+    try:
+        if action == "add":
+            artwork = cart.add(artwork_id, max(1, quantity))
+            messages.success(request, f"“{artwork.title}” is in your cart.")
+        elif action == "update":
+            cart.set_quantity(artwork_id, quantity)
+            messages.success(request, "Your cart is updated.")
+        else:
+            cart.remove(artwork_id)
+            messages.success(request, "Removed from your cart.")
+    except CartError as error:
+        messages.error(request, str(error))
+    return redirect("shop:cart")
+
+
+@never_cache
+@ratelimit(key="ip", rate="20/m", method="POST", block=False)
+def checkout(request: HttpRequest) -> HttpResponse:
+    cart = Cart(request)
+    lines = cart.lines()
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("shop:cart")
+    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    form = CheckoutForm(request.POST or None, initial={**initial, "country": "GB"})
+    status = 200
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            messages.error(
+                request, "Too many checkout attempts. Please wait a minute and try again."
+            )
+            status = 429
+        elif form.is_valid():
+            try:
+                order = start_checkout(
+                    lines=lines,
+                    email=form.cleaned_data["email"],
+                    country=form.cleaned_data["country"],
+                    user=request.user,
+                    site=Site.find_for_request(request) or Site.objects.get(is_default_site=True),
+                    absolute_url=request.build_absolute_uri,
+                )
+            except CheckoutError as error:
+                messages.error(request, str(error))
+                return redirect("shop:cart")
+            request.session["last_order"] = order.number
+            return redirect(order.payment_url)
+        else:
+            status = 400
+    return TemplateResponse(
+        request,
+        "shop/checkout.html",
+        {"form": form, "lines": lines, "subtotal": Cart.subtotal(lines)},
+        status=status,
+    )
+
+
+@never_cache
+def test_payment(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The local stand-in for Stripe's hosted page (embedded default only)."""
+    gateway = get_gateway()
+    if not isinstance(gateway, LocalGateway):
+        raise Http404("The test payment page only exists without Stripe.")
+    order = get_object_or_404(Order, payment_session_id=session_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect(order.signed_url())
+    form = TestPaymentForm(request.POST or None)
+    if request.method == "POST":
+        if "cancel" in request.POST:
+            deliver_locally(
+                build_event(
+                    "checkout.session.expired",
+                    {"object": "checkout.session", "id": session_id, "status": "expired"},
+                ),
+                gateway.webhook_secret,
+            )
+            messages.info(request, "Payment cancelled; the works were released.")
+            return redirect("shop:cart")
+        if form.is_valid():
+            if form.cleaned_data["card"] == "4000000000000002":
+                form.add_error(
+                    "card", "Your card was declined (test card). Try 4242 4242 4242 4242."
+                )
+            else:
+                address = {
+                    "line1": form.cleaned_data["line1"],
+                    "line2": form.cleaned_data["line2"],
+                    "city": form.cleaned_data["city"],
+                    "postal_code": form.cleaned_data["postal_code"],
+                    "state": "",
+                    "country": str(order.shipping_country),
+                }
+                deliver_locally(
+                    completed_session_event(order, session_id, address, form.cleaned_data["name"]),
+                    gateway.webhook_secret,
+                )
+                Cart(request).clear()
+                return redirect(order.signed_url() + "&paid=1")
+    return TemplateResponse(
+        request,
+        "shop/test_payment.html",
+        {"order": order, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _can_view(request: HttpRequest, order: Order) -> bool:
+    if request.user.is_authenticated and order.user_id == request.user.pk:
+        return True
+    token = request.GET.get("token", "")
+    return bool(token) and order.token_is_valid(token)
+
+
+@never_cache
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = Order.objects.filter(number=number).first()
+    # The same 404 for a missing order and a forbidden one: numbers cannot be probed.
+    if order is None or not _can_view(request, order):
+        raise Http404("No such order.")
+    if request.GET.get("paid") and order.status == OrderStatus.PENDING_PAYMENT:
+        messages.info(request, "We are confirming your payment; this page updates in a moment.")
+    return TemplateResponse(
+        request,
+        "shop/order_detail.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "events": order.events.all(),
+            "token": request.GET.get("token", ""),
+        },
+    )
+
+
+@never_cache
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = (
+        Order.objects.filter(user=request.user)
+        .exclude(status=OrderStatus.CANCELLED)
+        .prefetch_related("lines")
+    )
+    return TemplateResponse(request, "shop/order_list.html", {"orders": orders})
+
+
+def _failure(request: HttpRequest, group: str, status: int, message: str) -> HttpResponse:
+    """Count failed webhook calls per address; past the limit, refuse before doing any work."""
+    is_ratelimited(request, group=group, key="ip", rate="60/m", increment=True)
+    return JsonResponse({"error": message}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    group = "shop.stripe-webhook-failures"
+    if is_ratelimited(request, group=group, key="ip", rate="60/m", increment=False):
+        return JsonResponse({"error": "Too many failed webhook calls."}, status=429)
+    signature = request.headers.get("Stripe-Signature", "")
+    if not signature:
+        return _failure(request, group, 400, "Missing Stripe-Signature header.")
+    try:
+        outcome = handle_webhook(request.body, signature)
+    except InvalidWebhook as error:
+        return _failure(request, group, 400, f"Invalid webhook: {error}")
+    return JsonResponse({"result": outcome.message}, status=outcome.status)
+
+
+@csrf_exempt
+@require_POST
+def shipstation_webhook(request: HttpRequest, secret: str) -> HttpResponse:
+    from .tasks import process_ship_notification
+
+    group = "shop.shipstation-webhook-failures"
+    if is_ratelimited(request, group=group, key="ip", rate="60/m", increment=False):
+        return JsonResponse({"error": "Too many failed webhook calls."}, status=429)
+    expected = settings.SHIPSTATION_WEBHOOK_SECRET
+    if not expected or not hmac.compare_digest(secret, expected):
+        return _failure(request, group, 404, "Not found.")
+    try:
+        body = json.loads(request.body)
+        resource_url = body["resource_url"]
+        resource_type = body.get("resource_type", "")
+    except (ValueError, KeyError, TypeError):
+        return _failure(request, group, 400, "Expected JSON with resource_url.")
+    if resource_type not in ("SHIP_NOTIFY", "ITEM_SHIP_NOTIFY"):
+        return JsonResponse({"result": f"ignored: {resource_type}"})
+    process_ship_notification.delay_on_commit(str(resource_url))
+    return JsonResponse({"result": "queued"})
