@@ -5,24 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('artworks', '0001_initial'),
-        ('shop', '0001_initial'),
+        ("artworks", "0001_initial"),
+        ("shop", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='artworkunit',
-            name='held_by',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The order whose checkout holds this unit until held_until.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='held_units', to='shop.order'),
+            model_name="artworkunit",
+            name="held_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                help_text="The order whose checkout holds this unit until held_until.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="held_units",
+                to="shop.order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artworkunit',
-            constraint=models.CheckConstraint(condition=models.Q(('sold_at__isnull', True), models.Q(('held_by__isnull', True), ('held_until__isnull', True)), _connector='OR'), name='unit_not_both_held_and_sold'),
+            model_name="artworkunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sold_at__isnull", True),
+                    models.Q(("held_by__isnull", True), ("held_until__isnull", True)),
+                    _connector="OR",
+                ),
+                name="unit_not_both_held_and_sold",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artworkunit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('held_by__isnull', True), ('held_until__isnull', True)), models.Q(('held_by__isnull', False), ('held_until__isnull', False)), _connector='OR'), name='unit_hold_has_order_and_time'),
+            model_name="artworkunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("held_by__isnull", True), ("held_until__isnull", True)),
+                    models.Q(("held_by__isnull", False), ("held_until__isnull", False)),
+                    _connector="OR",
+                ),
+                name="unit_hold_has_order_and_time",
+            ),
         ),
     ]
