@@ -14,6 +14,10 @@ def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> 
     and sees what every other anonymous visitor sees.
     """
     seconds = settings.PUBLIC_CACHE_SECONDS
+    # A page that will change at a known moment (a drop opening) is not kept past it.
+    cap = getattr(request, "max_public_cache_seconds", None)
+    if cap is not None:
+        seconds = max(0, min(seconds, int(cap)))
     has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
     if not seconds or has_session or response.status_code != 200:
         patch_cache_control(response, private=True, no_cache=True)
@@ -21,7 +25,7 @@ def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> 
         patch_cache_control(
             response,
             public=True,
-            max_age=60,
+            max_age=min(60, seconds),
             s_maxage=seconds,
             stale_while_revalidate=seconds * 2,
         )

@@ -12,6 +12,8 @@ from django.http import HttpRequest
 
 from artworks.models import Artwork, Availability
 
+from . import rules
+
 SESSION_KEY = "cart"
 MAX_QUANTITY = 20
 
@@ -21,14 +23,14 @@ class CartError(Exception):
 
 
 def purchase_blockers(artwork: Artwork) -> list[str]:
-    """Why this work cannot be bought now (empty when it can). Drops add their sale window here."""
+    """Why this work cannot be bought now (empty when it can); other apps add rules (shop.rules)."""
     if not artwork.live or not artwork.artist.live:
         return ["This work is not on sale."]
     if not artwork.for_sale:
         return ["This work is not for sale."]
     if artwork.price_on_request or artwork.price is None:
         return ["This work is offered on request; please send an enquiry."]
-    return []
+    return rules.rule_problems(artwork.pk)
 
 
 def units_free(artwork: Artwork) -> int:
@@ -114,6 +116,9 @@ class Cart:
         blockers = purchase_blockers(artwork)
         if blockers:
             raise CartError(blockers[0])
+        drop_limit = rules.collector_limit(artwork.pk)
+        if drop_limit is not None and quantity > drop_limit:
+            raise CartError(f"Each collector may buy at most {drop_limit} of “{artwork.title}”.")
         limit = per_order_limit(artwork)
         if quantity > min(limit, MAX_QUANTITY):
             raise CartError(

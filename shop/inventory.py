@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
 
+from . import rules
 from .models import Order, OrderLine
+from .models.orders import PAID_STATUSES
 
 
 class CannotHold(Exception):
@@ -44,11 +46,24 @@ def _free(unit: ArtworkUnit, now: datetime, order: Order | None = None) -> bool:
     return order is not None and unit.held_by_id == order.pk
 
 
+def _already_bought(order: Order, artwork_id: int, now: datetime) -> int:
+    """Units of a work this collector (same account or same email) holds or has bought."""
+    collector = Q(order__email__iexact=order.email)
+    if order.user_id:
+        collector |= Q(order__user_id=order.user_id)
+    lines = OrderLine.objects.filter(collector, artwork_id=artwork_id).exclude(order=order)
+    sold = Q(unit__sold_at__isnull=False, order__status__in=PAID_STATUSES)
+    held = Q(unit__held_by=F("order"), unit__held_until__gt=now)
+    return lines.filter(sold | held).count()
+
+
 def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> list[ArtworkUnit]:
     """Hold ``quantity`` units of each artwork for ``order`` until ``until``; all or nothing.
 
     Creates the order's lines (price snapshots from the database). Raises :class:`CannotHold`
-    naming each work that is sold or on hold for someone else; then nothing is held.
+    naming each work that is sold or on hold for someone else, or beyond a per-collector limit;
+    then nothing is held. The limit is counted after the work's rows are locked, so two carts of
+    one collector cannot both slip under it.
     """
     requests = list(requests)
     now = timezone.now()
@@ -61,6 +76,15 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
         problems: dict[int, str] = {}
         chosen: list[ArtworkUnit] = []
         for request in requests:
+            limit = rules.collector_limit(request.artwork.pk)
+            if limit is not None:
+                owned = _already_bought(order, request.artwork.pk, now)
+                if owned + request.quantity > limit:
+                    problems[request.artwork.pk] = (
+                        f"Each collector may buy at most {limit} of “{request.artwork.title}”"
+                        + (f"; you already have {owned}." if owned else ".")
+                    )
+                    continue
             candidates = [u for u in units if u.artwork_id == request.artwork.pk]
             free = [u for u in candidates if _free(u, now)]
             if len(free) >= request.quantity:

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from wagtail.models import Site
 
+from . import rules
 from .cart import Cart, CartError
 from .checkout import CheckoutError, start_checkout
 from .forms import CartChangeForm, CheckoutForm, TestPaymentForm
@@ -99,6 +101,17 @@ def checkout(request: HttpRequest) -> HttpResponse:
             )
             status = 429
         elif form.is_valid():
+            admit_at = rules.admission_time(request, [line.artwork.pk for line in lines])
+            if admit_at is not None and admit_at > timezone.now():
+                return TemplateResponse(
+                    request,
+                    "shop/waiting_room.html",
+                    {
+                        "form": form,
+                        "admit_at": admit_at,
+                        "wait_seconds": (admit_at - timezone.now()).total_seconds(),
+                    },
+                )
             try:
                 order = start_checkout(
                     lines=lines,

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "curations",
     "stories",
     "shop",
+    "drops",
     "search",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",

@@ -14,3 +14,21 @@ def cart_count(context) -> int:
         return 0
     items = request.session.get(SESSION_KEY, {})
     return sum(v for v in items.values() if isinstance(v, int)) if isinstance(items, dict) else 0
+
+
+def cap_public_cache(request, seconds: float | None) -> None:
+    """Keep shared caches from serving this page past ``seconds``."""
+    if request is None or seconds is None:
+        return
+    current = getattr(request, "max_public_cache_seconds", None)
+    request.max_public_cache_seconds = seconds if current is None else min(current, seconds)
+
+
+@register.simple_tag(takes_context=True)
+def purchase_problems(context, artwork) -> list[str]:
+    """Why the work cannot be bought right now (drops, sale state); caps the page's cache life."""
+    from shop import rules
+    from shop.cart import purchase_blockers
+
+    cap_public_cache(context.get("request"), rules.seconds_until_change(artwork.pk))
+    return purchase_blockers(artwork)

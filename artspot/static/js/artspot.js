@@ -186,3 +186,26 @@
   input.addEventListener("blur", close);
   input.addEventListener("focus", open);
 })();
+
+// Drops: release times in the visitor's own time zone, and a live countdown to the start.
+(function () {
+  "use strict";
+  var format = new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "long" });
+  document.querySelectorAll("time[data-local-time]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (!isNaN(when)) el.textContent = format.format(when);
+  });
+  var counters = document.querySelectorAll("[data-countdown]");
+  if (!counters.length) return;
+  function tick() {
+    var now = Date.now();
+    counters.forEach(function (el) {
+      var left = Math.max(0, Math.floor((new Date(el.getAttribute("data-countdown")) - now) / 1000));
+      if (left === 0) { el.textContent = "— on sale now, refresh the page"; return; }
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+      el.textContent = "— in " + (d ? d + "d " : "") + h + "h " + m + "m " + s + "s";
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();

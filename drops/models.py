@@ -1,0 +1,212 @@
+"""Drop pages: works that go on sale at ``starts_at`` (to the second) and stop at ``ends_at``.
+
+The status (upcoming / live / ended) is derived from the clock on every request; nothing is
+published or stored when a drop starts. ``sale_blocker`` is what every purchase path asks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+
+from core.pages import PublicCacheMixin
+
+# Requests in the first seconds of a drop are admitted in random order (see drops.entry).
+DEFAULT_ENTRY_WINDOW_SECONDS = 10
+
+
+class DropStatus(models.TextChoices):
+    UPCOMING = "upcoming", "Coming soon"
+    LIVE = "live", "Live now"
+    ENDED = "ended", "Ended"
+
+
+class DropIndexPage(PublicCacheMixin, Page):
+    introduction = models.TextField(blank=True, max_length=500)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["drops.DropPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "drop index page"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        drops = list(DropPage.objects.child_of(self).live().public().order_by("-starts_at"))
+        context["live_drops"] = [d for d in drops if d.status == DropStatus.LIVE]
+        context["upcoming_drops"] = sorted(
+            (d for d in drops if d.status == DropStatus.UPCOMING), key=lambda d: d.starts_at
+        )
+        context["past_drops"] = [d for d in drops if d.status == DropStatus.ENDED][:12]
+        return context
+
+
+class DropPage(PublicCacheMixin, Page):
+    curator_text = RichTextField(
+        "curator's text", blank=True, features=["bold", "italic", "link", "ol", "ul"]
+    )
+    hero_image = models.ForeignKey(
+        "core.CustomImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    starts_at = models.DateTimeField(help_text="The second the works go on sale.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Optional end of the sale.")
+    per_collector_limit = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Most units of each work one collector (account or email) may buy.",
+    )
+    show_prices_before_start = models.BooleanField(default=True)
+    entry_window_seconds = models.PositiveSmallIntegerField(
+        default=DEFAULT_ENTRY_WINDOW_SECONDS,
+        validators=[MaxValueValidator(120)],
+        help_text="Checkouts in these first seconds are admitted in random order. 0 turns it off.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("hero_image"),
+        FieldPanel("curator_text"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+                FieldRowPanel(
+                    [FieldPanel("per_collector_limit"), FieldPanel("entry_window_seconds")]
+                ),
+                FieldPanel("show_prices_before_start"),
+            ],
+            heading="Sale window",
+        ),
+        InlinePanel("drop_artworks", label="Works in the drop", min_num=1),
+    ]
+    parent_page_types = ["drops.DropIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "drop page"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end must be after the start."})
+
+    # --- The clock decides -------------------------------------------------------------------
+
+    def status_at(self, moment: datetime) -> str:
+        if moment < self.starts_at:
+            return DropStatus.UPCOMING
+        if self.ends_at and moment >= self.ends_at:
+            return DropStatus.ENDED
+        return DropStatus.LIVE
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+    @property
+    def status_label(self) -> str:
+        return DropStatus(self.status).label
+
+    def in_entry_window(self, moment: datetime) -> bool:
+        window = timedelta(seconds=self.entry_window_seconds)
+        return self.starts_at <= moment < self.starts_at + window
+
+    @cached_property
+    def artworks(self) -> list:
+        """The drop's live works in the curator's order (one query plus the listing prefetches)."""
+        from artworks.models import Artwork
+
+        order = {row.artwork_id: i for i, row in enumerate(self.drop_artworks.all())}
+        works = Artwork.objects.public().for_listing().filter(pk__in=order)
+        return sorted(works, key=lambda work: order[work.pk])
+
+    @cached_property
+    def artists(self) -> list:
+        seen: dict[int, object] = {}
+        for work in self.artworks:
+            seen.setdefault(work.artist_id, work.artist)
+        return list(seen.values())
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["works"] = self.artworks
+        context["status"] = self.status
+        # The page changes when the drop opens or closes; shared caches must not keep it longer.
+        now = timezone.now()
+        upcoming = [m for m in (self.starts_at, self.ends_at) if m and m > now]
+        if upcoming:
+            seconds = (min(upcoming) - now).total_seconds()
+            current = getattr(request, "max_public_cache_seconds", None)
+            request.max_public_cache_seconds = seconds if current is None else min(current, seconds)
+        return context
+
+
+class DropArtwork(Orderable):
+    page = ParentalKey(DropPage, on_delete=models.CASCADE, related_name="drop_artworks")
+    artwork = models.ForeignKey(
+        "artworks.Artwork", on_delete=models.CASCADE, related_name="drop_entries"
+    )
+
+    panels = [FieldPanel("artwork")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["page", "artwork"], name="artwork_once_per_drop")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artwork} in {self.page}"
+
+
+def drops_for(artwork_id: int) -> list[DropPage]:
+    """Every drop page (live or not) that contains the work: a draft drop still guards its works."""
+    return list(DropPage.objects.filter(drop_artworks__artwork_id=artwork_id).distinct())
+
+
+def sale_blocker(artwork_id: int, moment: datetime | None = None) -> str:
+    """Why a drop stops this work being bought at ``moment`` (empty when nothing does)."""
+    moment = moment or timezone.now()
+    for drop in drops_for(artwork_id):
+        status = drop.status_at(moment)
+        if status == DropStatus.UPCOMING:
+            local = timezone.localtime(drop.starts_at)
+            return (
+                f"Coming soon: on sale from {local:%-d %B %Y, %H:%M:%S %Z} "
+                f"in the drop “{drop.title}”."
+            )
+        if status == DropStatus.ENDED:
+            return f"The drop “{drop.title}” has ended; this work is no longer on sale."
+    return ""
+
+
+def collector_limit(artwork_id: int, moment: datetime | None = None) -> int | None:
+    """The per-collector limit of the live drop containing the work, if any."""
+    moment = moment or timezone.now()
+    limits = [
+        drop.per_collector_limit
+        for drop in drops_for(artwork_id)
+        if drop.status_at(moment) == DropStatus.LIVE
+    ]
+    return min(limits) if limits else None
+
+
+def seconds_until_change(artwork_id: int) -> float | None:
+    """Seconds until a drop containing the work starts or ends (None: no change coming)."""
+    now = timezone.now()
+    moments = [
+        moment
+        for drop in drops_for(artwork_id)
+        for moment in (drop.starts_at, drop.ends_at)
+        if moment and moment > now
+    ]
+    return min((m - now).total_seconds() for m in moments) if moments else None
