@@ -275,6 +275,8 @@ SHIPSTATION_WEBHOOK_SECRET = env("SHIPSTATION_WEBHOOK_SECRET", default="")
 # Sessions: cached reads, database durability (carts live here).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 RATELIMIT_USE_CACHE = "default"
+# Benchmarks turn rate limits off explicitly (RATELIMIT_ENABLE=false); never in production.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 
 # Where enquiries and team notifications go when Site settings has no contact email.
 ARTSPOT_TEAM_EMAIL = env("ARTSPOT_TEAM_EMAIL", default="team@artspot.test")
