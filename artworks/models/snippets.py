@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -118,7 +118,8 @@ class ArtworkQuerySet(models.QuerySet):
     def with_availability(self) -> ArtworkQuerySet:
         """Annotate ``availability`` and ``availability_rank`` from the inventory rows."""
         unsold = Q(units__sold_at__isnull=True, units__withheld=False)
-        held = unsold & Q(units__held_until__gt=Now())
+        # The application's clock, as the shop uses when it holds and sells (one clock for both).
+        held = unsold & Q(units__held_until__gt=timezone.now())
         qs = self.annotate(
             units_unsold=Count("units", filter=unsold, distinct=True),
             units_held=Count("units", filter=held, distinct=True),

@@ -1,0 +1,82 @@
+"""Guards around the shop: CSRF on forms, rate limits, and tidying of lapsed holds."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from artworks.factories import ArtworkFactory
+from artworks.models import Availability
+from shop.models import Order, OrderStatus
+from shop.tasks import release_lapsed_holds
+
+pytestmark = pytest.mark.django_db
+
+
+def test_shop_forms_need_a_csrf_token():
+    artwork = ArtworkFactory()
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1}).status_code == 403
+    assert (
+        strict.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"}).status_code
+        == 403
+    )
+
+
+def test_checkout_starts_are_rate_limited_per_address(client, settings):
+    settings.RATELIMIT_ENABLE = True
+    artwork = ArtworkFactory(price=Decimal("100"))
+    client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+    statuses = [
+        client.post("/shop/checkout/", {"email": "not-an-email", "country": "GB"}).status_code
+        for _ in range(25)
+    ]
+    assert statuses[:20] == [400] * 20  # invalid forms, answered normally
+    assert set(statuses[20:]) == {429}
+    assert (
+        "Too many checkout attempts"
+        in client.post(
+            "/shop/checkout/", {"email": "a@example.com", "country": "GB"}
+        ).content.decode()
+    )
+
+
+def test_failed_webhook_calls_are_rate_limited(client, settings):
+    settings.RATELIMIT_ENABLE = True
+    statuses = [
+        client.post(
+            "/shop/webhooks/stripe/",
+            b"{}",
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE="t=1,v1=bad",
+        ).status_code
+        for _ in range(65)
+    ]
+    first_refusal = statuses.index(429)
+    assert 60 <= first_refusal <= 61  # 60 failures a minute are answered, then refused
+    assert set(statuses[:first_refusal]) == {400}
+    assert set(statuses[first_refusal:]) == {429}
+
+
+def test_lapsed_holds_free_the_work_at_once_and_the_beat_task_tidies_up(client):
+    artwork = ArtworkFactory(price=Decimal("100"))
+    client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+    client.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"})
+    order = Order.objects.get()
+    assert Order.objects.get().hold_expires_at is not None
+    with time_machine.travel(order.hold_expires_at + timedelta(seconds=1)):
+        # Before any clean-up the work already counts as available again.
+        artwork.refresh_from_db()
+        fresh = type(artwork).objects.with_availability().get(pk=artwork.pk)
+        assert fresh.availability == Availability.AVAILABLE
+    with time_machine.travel(order.hold_expires_at + timedelta(minutes=2)):
+        release_lapsed_holds()
+    unit = artwork.units.get()
+    assert (unit.held_by, unit.held_until) == (None, None)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED  # the local gateway cannot report expiry itself
+    assert order.events.filter(message__contains="hold lapsed").exists()
+    assert timezone.now() < order.hold_expires_at + timedelta(minutes=2)
