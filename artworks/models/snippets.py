@@ -551,7 +551,6 @@ class ArtworkUnit(models.Model):
 
     @property
     def status(self) -> str:
-        from django.utils import timezone
 
         if self.sold_at:
             return "sold"

@@ -23,6 +23,10 @@ Behaviour follows ShipStation's documentation:
   retry with ``X-Rate-Limit-Reset`` (seconds); injected 429s also send ``Retry-After`` with the
   same value, so read either.
 * Timestamps are in ShipStation's format and time zone (US Pacific, no offset, 7 decimals).
+
+``delay_next(n, seconds)`` makes the next `n` requests slow: each is handled at once (an order is
+created or updated, the request is logged) but its answer is sent only after `seconds`, so a test
+can stop the client while it waits, after ShipStation has already acted.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import binascii
 import copy
 import json
 import math
+import threading
 import uuid
 from datetime import datetime
 from itertools import count
@@ -171,6 +176,8 @@ class FakeShipStation(FakeServer):
         self._shipment_ids = count(300_000_001)
         self._batch_ids = count(400_000_001)
         self._tracking = count(1)
+        self._delays: list[float] = []
+        self._stopping = threading.Event()
 
     @property
     def auth(self) -> tuple[str, str]:
@@ -178,6 +185,15 @@ class FakeShipStation(FakeServer):
         return (self.api_key, self.api_secret)
 
     # --- HTTP ------------------------------------------------------------------------------
+    def _dispatch(self, request: Request) -> Response:
+        response = super()._dispatch(request)
+        with self.lock:
+            delay = self._delays.pop(0) if self._delays else 0.0
+        if delay:
+            # Outside the lock: other requests are answered meanwhile; `stop()` ends the wait.
+            self._stopping.wait(delay)
+        return response
+
     def record(self, request: Request) -> RecordedRequest:
         params: Any = None
         if request.body:
@@ -331,6 +347,19 @@ class FakeShipStation(FakeServer):
         return _page("shipments", rows, query)
 
     # --- test controls ---------------------------------------------------------------------
+    def delay_next(self, n: int = 1, seconds: float = 5.0) -> None:
+        """Handle the next `n` requests at once but send each answer only after `seconds`.
+
+        Applies to requests in arrival order, after any `fail_next` failures are decided.
+        """
+        with self.lock:
+            self._delays.extend([float(seconds)] * n)
+
+    def stop(self) -> None:
+        self._stopping.set()  # release any answer still waiting in `delay_next`
+        super().stop()
+        self._stopping.clear()
+
     def ship(
         self,
         order_number: str,
