@@ -551,7 +551,6 @@ class ArtworkUnit(models.Model):
 
     @property
     def status(self) -> str:
-
         if self.sold_at:
             return "sold"
         if self.withheld:
