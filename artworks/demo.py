@@ -216,8 +216,8 @@ def artworks(rng: random.Random) -> None:
             framed_height_cm=spec["height_cm"] + 10 if spec["framed"] else None,
             framed_width_cm=spec["width_cm"] + 10 if spec["framed"] else None,
             description=(
-                f"<p>{spec['title']} is a {spec['medium'].label.lower()} by {spec['artist'].title}, "
-                f"made in {spec['year']}. {spec['materials']}.</p>"
+                f"<p><em>{spec['title']}</em> by {spec['artist'].title}, {spec['year']}: "
+                f"{spec['materials'].lower()}, from the artist's studio.</p>"
             ),
             provenance=f"Acquired directly from the artist's studio, {spec['year']}.",
             live=False,

@@ -22,6 +22,20 @@ def main_menu(site: Site, request: HttpRequest | None = None) -> list[dict[str, 
     return items
 
 
+def help_links(site: Site, request: HttpRequest | None = None) -> list[dict[str, str]]:
+    """Standard pages under the home page (About, Shipping & returns, FAQ …) for the footer."""
+    from home.models import StandardPage
+
+    key = f"help-links:{site.pk}"
+    items = cache.get(key)
+    if items is None:
+        pages = StandardPage.objects.child_of(site.root_page).live().public()
+        items = [{"title": page.title, "url": page.get_url(request=request)} for page in pages]
+        cache.set(key, items, MENU_CACHE_SECONDS)
+    return items
+
+
 def forget_menus() -> None:
     """Drop every cached menu; called whenever a page is published, moved or removed."""
-    cache.delete_many([_cache_key(pk) for pk in Site.objects.values_list("pk", flat=True)])
+    site_ids = list(Site.objects.values_list("pk", flat=True))
+    cache.delete_many([_cache_key(pk) for pk in site_ids] + [f"help-links:{pk}" for pk in site_ids])

@@ -180,7 +180,8 @@ def standard_pages(rng: random.Random) -> None:
             introduction=spec["introduction"],
             hero_image=_image(spec["image"]) if spec["image"] else None,
             body=json.dumps(spec["body"]),
-            show_in_menus=True,
+            # About is in the main menu; the help pages are listed in the footer.
+            show_in_menus=spec["slug"] == "about",
             search_description=spec["introduction"][:160],
         )
         home.add_child(instance=page)

@@ -1,7 +1,7 @@
 from django import template
 from wagtail.models import Site
 
-from core.navigation import main_menu
+from core.navigation import help_links, main_menu
 
 register = template.Library()
 
@@ -13,3 +13,10 @@ def primary_navigation(context) -> dict:
     current = getattr(request, "path", "")
     items = main_menu(site, request) if site else []
     return {"items": items, "current_path": current}
+
+
+@register.simple_tag(takes_context=True)
+def footer_help_links(context) -> list[dict[str, str]]:
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    return help_links(site, request) if site else []
