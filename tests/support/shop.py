@@ -1,0 +1,73 @@
+"""Committed shop data for tests that watch another process (a worker, a server) act on it.
+
+Such tests cannot use pytest-django's per-test transaction: the other process would never see
+the rows. They commit for real and remove what they made afterwards (`remove_artworks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from wagtail.models import Site
+
+from artists.models import ArtistPage
+from artworks.models import Artwork, ArtworkUnit
+from shop.cart import CartLine
+from shop.checkout import start_checkout
+from shop.models import Order, PaymentEvent
+from shop.payments import completed_session_event, deliver_locally, get_gateway
+
+ADDRESS = {
+    "line1": "9 Harbour Row",
+    "line2": "",
+    "city": "Whitby",
+    "postal_code": "YO21 3PU",
+    "state": "",
+    "country": "GB",
+}
+
+
+def checkout(artwork: Artwork, email: str) -> Order:
+    """Start checkout for one unit of `artwork` as a guest from the UK (holds it)."""
+    return start_checkout(
+        lines=[CartLine(artwork, 1)],
+        email=email,
+        country="GB",
+        user=None,
+        site=Site.objects.get(is_default_site=True),
+        absolute_url=lambda path: f"http://testserver{path}",
+    )
+
+
+def pay(order: Order, name: str = "Mara Quinn") -> Order:
+    """Pay on the local test-payment gateway: the signed event the test page would deliver."""
+    event = completed_session_event(order, order.payment_session_id, ADDRESS, name)
+    deliver_locally(event, get_gateway().webhook_secret)
+    return Order.objects.get(pk=order.pk)
+
+
+@contextmanager
+def through_the_broker() -> Iterator[None]:
+    """Queue Celery tasks on Redis for a worker, although the test settings run them eagerly."""
+    from artspot.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
+def remove_artworks(artworks: list[Artwork]) -> None:
+    """Delete committed artworks with their orders, payment events, units and artists."""
+    for artwork in artworks:
+        orders = Order.objects.filter(lines__artwork=artwork).distinct()
+        ArtworkUnit.objects.filter(artwork=artwork).update(held_by=None, held_until=None)
+        PaymentEvent.objects.filter(order__in=orders).delete()
+        Order.objects.filter(pk__in=list(orders.values_list("pk", flat=True))).delete()
+        artist_pk = artwork.artist_id
+        ArtworkUnit.objects.filter(artwork=artwork).delete()
+        artwork.delete()
+        ArtistPage.objects.filter(pk=artist_pk).delete()
