@@ -89,6 +89,10 @@ def _paid(order: Order, session: dict) -> str:
         return "order already paid"
     order.payment_intent_id = session.get("payment_intent") or ""
     _copy_shipping_details(order, session)
+    tax = (session.get("total_details") or {}).get("amount_tax")
+    if tax:  # Stripe Tax (opt-in in Shop settings) adds tax on Stripe's page
+        order.tax = from_minor_units(int(tax))
+        order.total = order.subtotal + order.shipping + order.tax
     if inventory.sell_order_units(order):
         order.status = OrderStatus.PAID
         order.paid_at = timezone.now()
