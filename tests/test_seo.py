@@ -20,6 +20,7 @@ from artists.factories import ArtistPageFactory
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
 from core import seo
+from shop.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -231,12 +232,16 @@ def test_offer_follows_the_inventory(client):
     artwork.units.filter(number=1).update(sold_at=timezone.now())
     assert _offer(client, artwork)["availability"] == "https://schema.org/InStock"
 
-    artwork.units.update(held_until=timezone.now() + timedelta(minutes=15))
-    artwork.units.filter(number=1).update(held_until=None)
+    hold = Order.objects.create(
+        email="a@example.com", currency="EUR", shipping_zone="domestic", shipping_country="GB"
+    )
+    artwork.units.filter(sold_at__isnull=True).update(
+        held_by=hold, held_until=timezone.now() + timedelta(minutes=15)
+    )
     assert _db_availability(artwork) == "on-hold"
     assert _offer(client, artwork)["availability"] == "https://schema.org/Reserved"
 
-    artwork.units.update(sold_at=timezone.now())
+    artwork.units.update(sold_at=timezone.now(), held_by=None, held_until=None)
     assert _db_availability(artwork) == "sold"
     offer = _offer(client, artwork)
     assert offer["availability"] == "https://schema.org/SoldOut"
