@@ -149,7 +149,7 @@ class StripeGateway:
             params["automatic_tax"] = {"enabled": True}
         try:
             session = self.client.v1.checkout.sessions.create(
-                params, {"idempotency_key": f"order-{order.pk}-session"}
+                params, {"idempotency_key": f"order-{order.number}-session"}
             )
         except stripe.StripeError as error:
             raise PaymentError("Our payment provider could not start the payment.") from error

@@ -103,26 +103,27 @@ def _paid(order: Order, session: dict) -> str:
         transaction.on_commit(lambda: after_payment(order.pk))
         return "order paid"
     # The hold had lapsed and another collector bought the work meanwhile: give the money back.
-    order.status = OrderStatus.REFUNDED
-    order.refunded = order.total
+    # The order is cancelled now; the refund's own webhook records the amount and emails.
+    order.status = OrderStatus.CANCELLED
     order.save()
+    inventory.release_holds(order)
+    key = f"order-{order.number}-auto-refund"
     try:
-        refund_id = get_gateway().refund(
-            order, None, idempotency_key=f"order-{order.pk}-auto-refund"
-        )
+        refund_id = get_gateway().refund(order, None, idempotency_key=key)
     except PaymentError as error:
         order.last_error = f"Automatic refund failed: {error}"
         order.save(update_fields=["last_error"])
-        order.log(OrderEvent.Kind.ERROR, "Automatic refund failed; refund by hand.")
+        order.log(OrderEvent.Kind.ERROR, "Automatic refund failed; refund by hand.", refund_key=key)
         logger.error("Automatic refund failed for %s: %s", order.number, error)
         return "paid too late; automatic refund failed"
     order.log(
         OrderEvent.Kind.REFUNDED,
-        "Paid after the hold lapsed and the work was sold to someone else; refunded in full.",
+        "Paid after the hold lapsed and the work was sold to someone else; refund of the full "
+        "amount requested.",
         refund_id=refund_id,
+        refund_key=key,
     )
-    inventory.release_holds(order)
-    return "paid too late; refunded"
+    return "paid too late; refund requested"
 
 
 def _copy_shipping_details(order: Order, session: dict) -> None:
