@@ -1,4 +1,8 @@
-"""The main menu, built from the page tree and cached per site until a page changes."""
+"""Site navigation from the page tree: the main menu and the footer's help links.
+
+Both come from one query over the home page's children and are cached per site until a page
+is published, moved or removed (see ``core.signal_handlers``).
+"""
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -8,34 +12,37 @@ MENU_CACHE_SECONDS = 3600
 
 
 def _cache_key(site_id: int) -> str:
-    return f"main-menu:{site_id}"
+    return f"navigation:{site_id}"
+
+
+def _navigation(site: Site, request: HttpRequest | None) -> dict[str, list[dict[str, str]]]:
+    key = _cache_key(site.pk)
+    navigation = cache.get(key)
+    if navigation is None:
+        from home.models import StandardPage
+
+        children = Page.objects.child_of(site.root_page).live().public().specific(defer=True)
+        navigation = {"menu": [], "help": []}
+        for page in children:
+            item = {"title": page.title, "url": page.get_url(request=request)}
+            if page.show_in_menus:
+                navigation["menu"].append(item)
+            elif isinstance(page, StandardPage):
+                navigation["help"].append(item)
+        cache.set(key, navigation, MENU_CACHE_SECONDS)
+    return navigation
 
 
 def main_menu(site: Site, request: HttpRequest | None = None) -> list[dict[str, str]]:
     """Title and URL of each live, public, in-menu child of the site's root page."""
-    key = _cache_key(site.pk)
-    items = cache.get(key)
-    if items is None:
-        children = Page.objects.child_of(site.root_page).live().public().in_menu()
-        items = [{"title": page.title, "url": page.get_url(request=request)} for page in children]
-        cache.set(key, items, MENU_CACHE_SECONDS)
-    return items
+    return _navigation(site, request)["menu"]
 
 
 def help_links(site: Site, request: HttpRequest | None = None) -> list[dict[str, str]]:
-    """Standard pages under the home page (About, Shipping & returns, FAQ …) for the footer."""
-    from home.models import StandardPage
-
-    key = f"help-links:{site.pk}"
-    items = cache.get(key)
-    if items is None:
-        pages = StandardPage.objects.child_of(site.root_page).live().public()
-        items = [{"title": page.title, "url": page.get_url(request=request)} for page in pages]
-        cache.set(key, items, MENU_CACHE_SECONDS)
-    return items
+    """Standard pages under the home page that are not in the menu (Shipping, FAQ …)."""
+    return _navigation(site, request)["help"]
 
 
 def forget_menus() -> None:
-    """Drop every cached menu; called whenever a page is published, moved or removed."""
-    site_ids = list(Site.objects.values_list("pk", flat=True))
-    cache.delete_many([_cache_key(pk) for pk in site_ids] + [f"help-links:{pk}" for pk in site_ids])
+    """Drop every cached navigation; called whenever a page is published, moved or removed."""
+    cache.delete_many([_cache_key(pk) for pk in Site.objects.values_list("pk", flat=True)])
