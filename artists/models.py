@@ -122,10 +122,12 @@ class ArtistPage(PublicCacheMixin, Page):
         )
 
     def get_context(self, request, *args, **kwargs):
+        from drops.listings import drops_for_artist
+
         context = super().get_context(request, *args, **kwargs)
         context["artworks"] = self.live_artworks[:48]
         context["stories"] = self.related_stories()
-        context["drops"] = []  # the drops app adds upcoming and live drops here
+        context["drops"] = drops_for_artist(self)  # live and upcoming drops with their works
         return context
 
     def related_stories(self):

@@ -13,6 +13,13 @@ BEAT_SCHEDULE = {
         "task": "shop.tasks.release_lapsed_holds",
         "schedule": 60.0,
     },
+    # Drop reminders (24 hours before and at the start), each sent once per subscriber.
+    "send-drop-reminders": {
+        "task": "drops.tasks.send_drop_reminders",
+        "schedule": 60.0,
+        # A run still waiting when the next is due is dropped; the next one does its work.
+        "options": {"expires": 55},
+    },
     "clear-expired-sessions": {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=4, minute=17),

@@ -7,6 +7,10 @@ moment comes (the waiting page re-submits by itself), so everyone who arrived in
 admitted in a uniformly random order. Later arrivals wait until ``start + 2W``, behind that
 randomised group, and are then served as they come. Tickets live in the session, so reloading
 does not draw again; a fresh session draws a fresh ticket but gains nothing on average.
+
+The ticket is drawn on the collector's first request to Django about the drop's works: adding a
+work to the cart (artwork pages come from the CDN), or checkout if that comes first. Drawing it
+only at checkout let the server's own queue decide the order under a rush (bench/drop_day.py).
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ published or stored when a drop starts. ``sale_blocker`` is what every purchase 
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
@@ -210,3 +213,79 @@ def seconds_until_change(artwork_id: int) -> float | None:
         if moment and moment > now
     ]
     return min((m - now).total_seconds() for m in moments) if moments else None
+
+
+# --- Notify me: subscriptions and the reminders sent to them (see drops.subscriptions, .tasks) --
+
+
+def new_subscription_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class DropSubscription(models.Model):
+    """One address that asked to hear about one drop.
+
+    It counts (gets reminders) once ``confirmed_at`` is set (double opt-in, or one click by a
+    signed-in collector) and until ``unsubscribed_at`` is. Addresses are stored lower-cased and
+    unique per drop regardless of case. ``token`` identifies the subscription in the signed
+    confirm and unsubscribe links; it is random, so a link never reveals the address.
+    """
+
+    drop = models.ForeignKey(DropPage, on_delete=models.CASCADE, related_name="subscriptions")
+    email = models.EmailField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drop_subscriptions",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_subscription_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "drop", Lower("email"), name="drop_subscription_email_once_per_drop"
+            )
+        ]
+        indexes = [models.Index(fields=["drop", "confirmed_at"], name="drop_sub_drop_confirmed")]
+
+    def __str__(self) -> str:
+        return f"{self.email} for {self.drop_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class ReminderKind(models.TextChoices):
+    DAY_BEFORE = "day_before", "24 hours to go"
+    STARTED = "started", "Live now"
+
+
+class DropReminder(models.Model):
+    """A reminder sent: at most one row per subscription and kind, written with the send."""
+
+    subscription = models.ForeignKey(
+        DropSubscription, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "kind"], name="drop_reminder_once_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.subscription}"

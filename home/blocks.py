@@ -4,6 +4,7 @@ from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
 from core.blocks import BaseContentBlock
+from drops.blocks import UpcomingDropBlock
 
 
 class FeaturedPageBlock(blocks.StructBlock):
@@ -47,3 +48,4 @@ class FeatureBlock(blocks.StructBlock):
 class HomeContentBlock(BaseContentBlock):
     featured_pages = FeaturedPagesBlock()
     feature = FeatureBlock()
+    upcoming_drop = UpcomingDropBlock()

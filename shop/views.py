@@ -71,6 +71,9 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
     try:
         if action == "add":
             artwork = cart.add(artwork_id, max(1, quantity))
+            # In a drop's first seconds the place in the queue is drawn now, on the first cheap
+            # request, not at checkout after the rush has queued up behind the server.
+            rules.admission_time(request, [artwork.pk])
             messages.success(request, f"“{artwork.title}” is in your cart.")
         elif action == "update":
             cart.set_quantity(artwork_id, quantity)

@@ -224,3 +224,19 @@ def test_checkout_in_the_entry_window_shows_the_waiting_room_then_proceeds(clien
         response = client.post("/shop/checkout/", {"email": "ana@example.com", "country": "GB"})
         assert response.status_code == 302
         assert Order.objects.count() == 1
+
+
+def test_the_queue_ticket_is_drawn_when_the_work_is_added_to_the_cart(client, work):
+    from drops.entry import SESSION_KEY
+
+    drop = make_drop(work, window=10)
+    with time_machine.travel(START + timedelta(seconds=3), tick=False):
+        client.post("/shop/cart/add/", {"artwork": work.pk, "quantity": 1})
+    ticket = client.session[SESSION_KEY][str(drop.pk)]
+    assert START.timestamp() + 10 <= ticket < START.timestamp() + 20
+    # Reaching checkout after the window does not change the place drawn at the cart.
+    with time_machine.travel(START + timedelta(seconds=10.5), tick=False):
+        response = client.post("/shop/checkout/", {"email": "ana@example.com", "country": "GB"})
+    assert client.session[SESSION_KEY][str(drop.pk)] == ticket
+    if ticket > START.timestamp() + 10.5:
+        assert "You are in the queue" in response.content.decode()

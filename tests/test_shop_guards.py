@@ -30,31 +30,30 @@ def test_checkout_starts_are_rate_limited_per_address(client, settings):
     settings.RATELIMIT_ENABLE = True
     artwork = ArtworkFactory(price=Decimal("100"))
     client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
-    statuses = [
-        client.post("/shop/checkout/", {"email": "not-an-email", "country": "GB"}).status_code
-        for _ in range(25)
-    ]
+    # One fixed moment: the limiter counts per clock minute, and the test must not straddle two.
+    with time_machine.travel(timezone.now().replace(second=5), tick=False):
+        statuses = [
+            client.post("/shop/checkout/", {"email": "not-an-email", "country": "GB"}).status_code
+            for _ in range(25)
+        ]
+        last = client.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"})
     assert statuses[:20] == [400] * 20  # invalid forms, answered normally
     assert set(statuses[20:]) == {429}
-    assert (
-        "Too many checkout attempts"
-        in client.post(
-            "/shop/checkout/", {"email": "a@example.com", "country": "GB"}
-        ).content.decode()
-    )
+    assert "Too many checkout attempts" in last.content.decode()
 
 
 def test_failed_webhook_calls_are_rate_limited(client, settings):
     settings.RATELIMIT_ENABLE = True
-    statuses = [
-        client.post(
-            "/shop/webhooks/stripe/",
-            b"{}",
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE="t=1,v1=bad",
-        ).status_code
-        for _ in range(65)
-    ]
+    with time_machine.travel(timezone.now().replace(second=5), tick=False):
+        statuses = [
+            client.post(
+                "/shop/webhooks/stripe/",
+                b"{}",
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE="t=1,v1=bad",
+            ).status_code
+            for _ in range(65)
+        ]
     first_refusal = statuses.index(429)
     assert 60 <= first_refusal <= 61  # 60 failures a minute are answered, then refused
     assert set(statuses[:first_refusal]) == {400}
