@@ -86,8 +86,20 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
     return redirect("shop:cart")
 
 
+def _session_key(group: str, request: HttpRequest) -> str:
+    return request.session.session_key or request.META.get("REMOTE_ADDR", "")
+
+
+def _email_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()[:254]
+
+
+# Checkout starts are limited per address, per session and per email, so a bot cannot hammer a
+# drop by rotating any one of them alone.
 @never_cache
 @ratelimit(key="ip", rate="20/m", method="POST", block=False)
+@ratelimit(key=_session_key, rate="10/m", method="POST", block=False)
+@ratelimit(key=_email_key, rate="10/m", method="POST", block=False)
 def checkout(request: HttpRequest) -> HttpResponse:
     cart = Cart(request)
     lines = cart.lines()

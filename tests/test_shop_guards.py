@@ -26,20 +26,39 @@ def test_shop_forms_need_a_csrf_token():
     )
 
 
-def test_checkout_starts_are_rate_limited_per_address(client, settings):
+def test_checkout_starts_are_rate_limited_per_address(settings):
     settings.RATELIMIT_ENABLE = True
     artwork = ArtworkFactory(price=Decimal("100"))
-    client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+    statuses = []
     # One fixed moment: the limiter counts per clock minute, and the test must not straddle two.
     with time_machine.travel(timezone.now().replace(second=5), tick=False):
-        statuses = [
-            client.post("/shop/checkout/", {"email": "not-an-email", "country": "GB"}).status_code
-            for _ in range(25)
-        ]
-        last = client.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"})
+        for n in range(25):  # fresh sessions and emails, one address
+            visitor = Client()
+            visitor.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+            form = {"email": f"v{n}@example.com", "country": "XX"}
+            answer = visitor.post("/shop/checkout/", form)
+            statuses.append(answer.status_code)
+        last = visitor.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"})
     assert statuses[:20] == [400] * 20  # invalid forms, answered normally
     assert set(statuses[20:]) == {429}
     assert "Too many checkout attempts" in last.content.decode()
+
+
+def test_checkout_is_limited_per_session_across_addresses_and_emails(client, settings):
+    settings.RATELIMIT_ENABLE = True
+    artwork = ArtworkFactory(price=Decimal("100"))
+    client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+    with time_machine.travel(timezone.now().replace(second=5), tick=False):
+        statuses = [
+            client.post(
+                "/shop/checkout/",
+                {"email": f"s{n}@example.com", "country": "XX"},
+                REMOTE_ADDR=f"127.4.0.{n + 1}",
+            ).status_code
+            for n in range(12)
+        ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
 
 
 def test_failed_webhook_calls_are_rate_limited(client, settings):
@@ -79,3 +98,17 @@ def test_lapsed_holds_free_the_work_at_once_and_the_beat_task_tidies_up(client):
     assert order.status == OrderStatus.CANCELLED  # the local gateway cannot report expiry itself
     assert order.events.filter(message__contains="hold lapsed").exists()
     assert timezone.now() < order.hold_expires_at + timedelta(minutes=2)
+
+
+def test_checkout_is_limited_per_email_across_addresses_and_sessions(settings):
+    settings.RATELIMIT_ENABLE = True
+    artwork = ArtworkFactory(price=Decimal("100"))
+    statuses = []
+    with time_machine.travel(timezone.now().replace(second=5), tick=False):
+        for n in range(12):  # a bot with a fresh session and address each time, one email
+            bot = Client(REMOTE_ADDR=f"127.3.0.{n + 1}")
+            bot.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
+            answer = bot.post("/shop/checkout/", {"email": "bot@example.com", "country": "XX"})
+            statuses.append(answer.status_code)
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
