@@ -10,9 +10,11 @@ class DropsConfig(AppConfig):
         from shop import rules
 
         from .entry import admission_time
+        from .listings import price_veil
         from .models import collector_limit, sale_blocker, seconds_until_change
 
         rules.register_purchase_rule(sale_blocker)
         rules.register_collector_limit(collector_limit)
         rules.register_admission(admission_time)
         rules.register_change_clock(seconds_until_change)
+        rules.register_price_veil(price_veil)

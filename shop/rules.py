@@ -63,3 +63,20 @@ def seconds_until_change(artwork_id: int) -> float | None:
     """How long what the page says about buying this work stays true (for cache lifetimes)."""
     times = [t for clock in _change_clocks if (t := clock(artwork_id)) is not None]
     return min(times) if times else None
+
+
+PriceVeil = Callable[[int], "str | None"]  # artwork id -> text to show instead of the price
+_price_veils: list[PriceVeil] = []
+
+
+def register_price_veil(veil: PriceVeil) -> None:
+    if veil not in _price_veils:
+        _price_veils.append(veil)
+
+
+def price_veil(artwork_id: int) -> str | None:
+    """What to show instead of the price right now (a drop that hides prices until it opens)."""
+    for veil in _price_veils:
+        if text := veil(artwork_id):
+            return text
+    return None

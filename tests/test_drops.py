@@ -240,3 +240,17 @@ def test_the_queue_ticket_is_drawn_when_the_work_is_added_to_the_cart(client, wo
     assert client.session[SESSION_KEY][str(drop.pk)] == ticket
     if ticket > START.timestamp() + 10.5:
         assert "You are in the queue" in response.content.decode()
+
+
+def test_prices_hidden_before_the_opening_show_to_the_second(client, work):
+    drop = make_drop(work)
+    drop.show_prices_before_start = False
+    drop.save_revision().publish()
+    with time_machine.travel(START - timedelta(seconds=1), tick=False):
+        for url in (f"/artworks/{work.slug}/", drop.url, f"/artworks/?artist={work.artist.slug}"):
+            html = client.get(url).content.decode()
+            assert "Price at release" in html and "£300" not in html, url
+    with time_machine.travel(START + timedelta(seconds=1), tick=False):
+        for url in (f"/artworks/{work.slug}/", drop.url, f"/artworks/?artist={work.artist.slug}"):
+            html = client.get(url).content.decode()
+            assert "£300" in html and "Price at release" not in html, url

@@ -32,3 +32,20 @@ def purchase_problems(context, artwork) -> list[str]:
 
     cap_public_cache(context.get("request"), rules.seconds_until_change(artwork.pk))
     return purchase_blockers(artwork)
+
+
+@register.simple_tag(takes_context=True)
+def artwork_price(context, artwork) -> str:
+    """The price as collectors may see it now ("Price at release" while a drop hides it)."""
+    from shop import rules
+
+    request = context.get("request")
+    cache_attr = "_price_veils"
+    veils = getattr(request, cache_attr, None) if request is not None else None
+    if veils is None:
+        veils = {}
+        if request is not None:
+            setattr(request, cache_attr, veils)
+    if artwork.pk not in veils:
+        veils[artwork.pk] = rules.price_veil(artwork.pk)
+    return veils[artwork.pk] or artwork.display_price
