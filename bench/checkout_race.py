@@ -27,13 +27,9 @@ request got a 5xx and (unless ``--same-address``) no buyer was rate-limited.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,11 +39,18 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 import requests
-from requests.adapters import HTTPAdapter
+from harness import (
+    SourceAddressAdapter,
+    admin_url,
+    drop_database,
+    percentile,
+    recreate_database,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -87,26 +90,6 @@ def parse_args() -> argparse.Namespace:
     if "bench" not in urlsplit(args.database_url).path:
         parser.error("refusing to drop and re-create a database whose name lacks 'bench'")
     return args
-
-
-def admin_url(database_url: str) -> tuple[str, str]:
-    """The same server's ``postgres`` database, and the benchmark database's name."""
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), name
-
-
-def recreate_database(database_url: str) -> None:
-    url, name = admin_url(database_url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(database_url: str) -> None:
-    url, name = admin_url(database_url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -162,60 +145,7 @@ def build_data(works: int) -> list[Work]:
     return [Work(a.pk, a.slug, a.title, a.units.count()) for a in made]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "artspot.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
-             "--error-logfile", "-", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/healthz/", timeout=2).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_gunicorn(process)
-            raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    """The master and its workers are one process group: end them all, by that group only."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 # --- buyers -----------------------------------------------------------------------------------
-class SourceAddressAdapter(HTTPAdapter):
-    """Connect from a given local address, so each buyer has an IP address of its own."""
-
-    def __init__(self, source_ip: str, **kwargs):
-        self.source_ip = source_ip
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.source_ip, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 def buyer_ip(n: int, same_address: bool = False) -> str:
     return "127.0.0.1" if same_address else f"127.1.{n // 250}.{n % 250 + 1}"
 
@@ -317,12 +247,6 @@ def database_check(works: list[Work]) -> dict[int, tuple[int, int]]:
     return result
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def report(args, works: list[Work], buyers: list[Buyer], seconds: float, finished: bool) -> bool:
     from django.db import connection
 
@@ -396,7 +320,7 @@ def main() -> int:
 
         connection.close()
         print(f"Starting gunicorn ({args.workers} workers) …", flush=True)
-        gunicorn, base = start_gunicorn(env, args.workers, log)
+        gunicorn, base = start_gunicorn(env, log, workers=args.workers)
         deadline = time.monotonic() + args.time_limit  # the clock starts with the buyers
         buyers = [
             new_buyer(n, works[n % len(works)], args.same_address) for n in range(args.buyers)

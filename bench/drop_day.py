@@ -43,9 +43,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,12 +52,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 import redis
 import requests
-from requests.adapters import HTTPAdapter
+from harness import (
+    SourceAddressAdapter,
+    admin_url,
+    drop_database,
+    percentile,
+    recreate_database,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -126,25 +130,6 @@ def parse_args() -> argparse.Namespace:
     if urlsplit(args.redis_url).path.strip("/") in ("", "0"):
         parser.error("refusing to empty Redis database 0; give the benchmark one of its own")
     return args
-
-
-def admin_url(database_url: str) -> tuple[str, str]:
-    """The same server's ``postgres`` database, and the benchmark database's name."""
-    parts = urlsplit(database_url)
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), parts.path[1:]
-
-
-def recreate_database(database_url: str) -> None:
-    url, name = admin_url(database_url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(database_url: str) -> None:
-    url, name = admin_url(database_url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(args: argparse.Namespace, var_dir: Path) -> dict[str, str]:
@@ -234,61 +219,7 @@ def start_drop_in(drop: Drop, seconds: float) -> datetime:
     return starts_at
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], args, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "artspot.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--worker-class", "gthread",
-             "--threads", str(args.threads), "--backlog", "2048", "--timeout", "60",
-             "--error-logfile", "-", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/healthz/", timeout=2).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_gunicorn(process)
-            raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    """The master and its workers are one process group: end them all, by that group only."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 # --- collectors ---------------------------------------------------------------------------------
-class SourceAddressAdapter(HTTPAdapter):
-    """Connect from a given local address, so each collector has an IP address of its own."""
-
-    def __init__(self, source_ip: str, **kwargs):
-        self.source_ip = source_ip
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.source_ip, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 @dataclass
 class Collector:
     n: int
@@ -573,12 +504,6 @@ def database_check(drop: Drop) -> dict[str, int]:
     return result
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def ranks(values: list[float]) -> list[float]:
     """Ranks from 1, ties sharing their average rank."""
     order = sorted(range(len(values)), key=values.__getitem__)
@@ -748,7 +673,7 @@ def main() -> int:
 
         connection.close()
         print(f"Starting gunicorn ({args.workers} workers × {args.threads} threads) …", flush=True)
-        gunicorn, base = start_gunicorn(env, args, log)
+        gunicorn, base = start_gunicorn(env, log, workers=args.workers, threads=args.threads)
         for work in drop.works:  # a live site has its renditions already
             requests.get(f"{base}/artworks/{work.slug}/", timeout=REQUEST_TIMEOUT)
         collectors = plan_collectors(args, drop.works)
