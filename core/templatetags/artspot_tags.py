@@ -20,3 +20,11 @@ def footer_help_links(context) -> list[dict[str, str]]:
     request = context.get("request")
     site = Site.find_for_request(request) if request else None
     return help_links(site, request) if site else []
+
+
+@register.filter
+def money(amount, currency: str = "GBP") -> str:
+    """``{{ order.total|money:order.currency }}`` -> ``£17,805.00`` (see ``core.money``)."""
+    from core.money import format_money
+
+    return format_money(amount, currency or "GBP")
