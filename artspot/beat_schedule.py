@@ -3,6 +3,12 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    # Side effects written to the outbox go to the broker as soon as it answers (core.outbox).
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox",
+        "schedule": 5.0,
+        "options": {"expires": 30},
+    },
     # Wagtail's scheduled publishing (go_live_at / expire_at) for pages and snippets.
     "publish-scheduled-content": {
         "task": "core.tasks.publish_scheduled_content",
@@ -19,6 +25,10 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         # A run still waiting when the next is due is dropped; the next one does its work.
         "options": {"expires": 55},
+    },
+    "prune-outbox": {
+        "task": "core.tasks.prune_outbox",
+        "schedule": crontab(hour=4, minute=37),
     },
     "clear-expired-sessions": {
         "task": "core.tasks.clear_expired_sessions",

@@ -3,8 +3,9 @@
 Wagtail queues its own background work through django-tasks (``TASKS`` setting): reference and
 search index updates, image focal points, file deletion, frontend cache purges. No maintained
 django-tasks/Celery bridge supports Django 5.2 on Python 3.11 (``django-tasks-celery`` needs
-Django 6 and Python 3.12), so this backend is the small bridge: ``enqueue`` sends one generic
-Celery task, :func:`core.tasks.run_django_task`, after the current transaction commits. On the
+Django 6 and Python 3.12), so this backend is the small bridge: ``enqueue`` writes one generic
+Celery task, :func:`core.tasks.run_django_task`, to the outbox (``core.outbox``), which sends it
+once the current transaction commits and the broker answers. On the
 embedded default Celery runs eagerly, so the work runs in-process right after the commit; in
 production it runs on the worker, never inside a request.
 """
@@ -37,17 +38,19 @@ class CeleryTaskBackend(BaseTaskBackend):
             errors=[],
             worker_ids=[],
         )
-        from core.tasks import run_django_task
+        from core.models import OutboxMessage
+        from core.outbox import relay_soon
 
-        options = {
-            "task_id": result.id,
-            "queue": None if task.queue_name == "default" else task.queue_name,
-        }
+        options = {"task_id": result.id}
+        if task.queue_name != "default":
+            options["queue"] = task.queue_name
         if task.run_after is not None:
-            options["eta"] = task.run_after
-        transaction.on_commit(
-            lambda: run_django_task.apply_async(
-                args=(task.module_path, result.args, result.kwargs), **options
-            )
+            options["eta"] = task.run_after.isoformat()
+        # Through the outbox, so a broker outage delays the work instead of failing the request.
+        message = OutboxMessage.objects.create(
+            task="core.tasks.run_django_task",
+            args=[task.module_path, result.args, result.kwargs],
+            options=options,
         )
+        transaction.on_commit(lambda: relay_soon([message.pk]))
         return result

@@ -1,6 +1,8 @@
 from django import forms
 from django.db import transaction
 
+from core import outbox
+
 from .models import ArtworkInquiry
 
 
@@ -25,12 +27,11 @@ class ArtworkInquiryForm(forms.ModelForm):
         return ""
 
     def save_for(self, artwork) -> ArtworkInquiry:
-        """Store the enquiry and email the gallery team once the row is committed."""
-        from .tasks import notify_team_of_inquiry
-
+        """Store the enquiry and, through the outbox, email the gallery team once (even if the
+        broker is down now: ``core.outbox``)."""
         inquiry = self.save(commit=False)
         inquiry.artwork = artwork
         with transaction.atomic():
             inquiry.save()
-            notify_team_of_inquiry.delay_on_commit(inquiry.pk)
+            outbox.enqueue("artworks.tasks.notify_team_of_inquiry", inquiry.pk)
         return inquiry

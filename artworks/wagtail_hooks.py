@@ -40,8 +40,8 @@ class ArtworkViewSet(SnippetViewSet):
         ThumbnailColumn("thumbnail", label=""),
         "title",
         Column("artist", label="Artist", accessor="artist.title"),
-        Column("display_price", label="Price"),
-        Column("availability_label", label="Availability"),
+        Column("list_price", label="Price"),
+        Column("stock_label", label="Stock"),
         LiveStatusTagColumn(),
         UpdatedAtColumn(),
     ]

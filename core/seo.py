@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -29,15 +29,6 @@ SCHEMA = "https://schema.org"
 # Open Graph's recommended size; the same rendition serves og:image and the JSON-LD image.
 OG_IMAGE_SPEC = "fill-1200x630"
 DESCRIPTION_LENGTH = 155
-
-# Artwork availability (see artworks.models.Availability) as schema.org ItemAvailability.
-# A work on hold sits in someone's checkout and may come back: schema.org's "Reserved" says
-# exactly that ("reserved and therefore not available"). Not-for-sale works carry no Offer.
-OFFER_AVAILABILITY = {
-    "available": f"{SCHEMA}/InStock",
-    "on-hold": f"{SCHEMA}/Reserved",
-    "sold": f"{SCHEMA}/SoldOut",
-}
 
 # Escaped inside JSON strings so the data can never close the <script> element or open a comment.
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -225,19 +216,15 @@ def page_head(
 # --- JSON-LD --------------------------------------------------------------------------------------
 
 
-def artwork_offer(artwork, url: str) -> dict[str, Any] | None:
-    """The Offer of a work for sale (without a price when on request); ``None`` if not for sale."""
-    availability = OFFER_AVAILABILITY.get(artwork.current_availability)
-    if availability is None:
-        return None
-    offer: dict[str, Any] = {"@type": "Offer", "url": url, "availability": availability}
-    if not artwork.price_on_request and artwork.price is not None:
-        offer["price"] = f"{artwork.price:.2f}"
-        offer["priceCurrency"] = artwork.currency
-    return offer
+class OfferLike(Protocol):
+    """What the shop's offer gives JSON-LD (``shop.offers.Offer``); core knows no shop."""
+
+    def schema(self, url: str) -> dict[str, Any] | None: ...
 
 
-def artwork_json_ld(artwork, request: HttpRequest | None, head: HeadMeta) -> dict[str, Any]:
+def artwork_json_ld(
+    artwork, request: HttpRequest | None, head: HeadMeta, offer: OfferLike | None = None
+) -> dict[str, Any]:
     artist = artwork.artist
     data = {
         "@context": SCHEMA,
@@ -258,7 +245,7 @@ def artwork_json_ld(artwork, request: HttpRequest | None, head: HeadMeta) -> dic
         "width": _distance(artwork.width_cm),
         "depth": _distance(artwork.depth_cm),
         "artEdition": artwork.edition_size if artwork.is_edition else None,
-        "offers": artwork_offer(artwork, head.canonical_url),
+        "offers": offer.schema(head.canonical_url) if offer is not None else None,
     }
     return _drop_empty(data)
 

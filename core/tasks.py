@@ -25,3 +25,19 @@ def publish_scheduled_content() -> None:
 @shared_task(name="core.tasks.clear_expired_sessions")
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task(name="core.tasks.relay_outbox", ignore_result=True)
+def relay_outbox() -> int:
+    """Beat: hand waiting outbox messages to the broker (see ``core.outbox``)."""
+    from core import outbox
+
+    return outbox.relay()
+
+
+@shared_task(name="core.tasks.prune_outbox", ignore_result=True)
+def prune_outbox() -> int:
+    """Daily: forget outbox messages relayed a week ago."""
+    from core import outbox
+
+    return outbox.prune()

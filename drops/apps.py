@@ -2,19 +2,24 @@ from django.apps import AppConfig
 
 
 class DropsConfig(AppConfig):
-    """Drops: sets of works that go on sale at a set second, with reminders and a fair start."""
+    """Drops: sets of works that go on sale at a set second, with reminders and a fair start.
+
+    The shop asks ``drops.sale`` when a work may be sold and ``drops.entry`` when a checkout may
+    start; drops import nothing from the shop.
+    """
 
     name = "drops"
 
     def ready(self) -> None:
-        from shop import rules
+        from django.db.models.signals import post_delete, post_save
+        from wagtail.signals import page_published, page_unpublished
 
-        from .entry import admission_time
-        from .listings import price_veil
-        from .models import collector_limit, sale_blocker, seconds_until_change
+        from .models import DropArtwork, DropPage
+        from .sale import forget_sale_windows
 
-        rules.register_purchase_rule(sale_blocker)
-        rules.register_collector_limit(collector_limit)
-        rules.register_admission(admission_time)
-        rules.register_change_clock(seconds_until_change)
-        rules.register_price_veil(price_veil)
+        for signal in (page_published, page_unpublished, post_save, post_delete):
+            signal.connect(forget_sale_windows, sender=DropPage, dispatch_uid=f"drops-{signal}")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_sale_windows, sender=DropArtwork, dispatch_uid=f"drop-artworks-{signal}"
+            )

@@ -43,7 +43,9 @@ class UpcomingDropBlock(blocks.StructBlock):
 
     drop = DropChooserBlock(help_text="An upcoming or live drop.")
     heading = blocks.CharBlock(
-        required=False, max_length=120, help_text="Defaults to “Coming soon” or “Live now”."
+        required=False,
+        max_length=120,
+        help_text="Shown until the drop opens (default “Coming soon”); then it reads “Live now”.",
     )
 
     class Meta:

@@ -79,31 +79,3 @@ def drops_by_pk(pks: list[int]) -> dict[int, DropPage]:
         cache.set_many({keys[pk]: drop for pk, drop in fetched.items()}, CACHE_SECONDS)
         drops.update(fetched)
     return drops
-
-
-def hidden_prices() -> dict[int, float]:
-    """Artwork id -> opening timestamp, for drops that hide prices until they open (cached).
-
-    Whether a price is hidden is decided against the clock at render time, so it shows to the
-    second the drop opens; only a newly published drop takes up to ``CACHE_SECONDS`` to apply.
-    """
-    key = "drops:hidden-prices"
-    veiled = cache.get(key)
-    if veiled is None:
-        veiled = {}
-        rows = DropPage.objects.filter(
-            show_prices_before_start=False, starts_at__gt=timezone.now()
-        ).values_list("drop_artworks__artwork_id", "starts_at")
-        for artwork_id, starts_at in rows:
-            if artwork_id is not None:
-                opening = starts_at.timestamp()
-                veiled[artwork_id] = min(opening, veiled.get(artwork_id, opening))
-        cache.set(key, veiled, CACHE_SECONDS)
-    return veiled
-
-
-def price_veil(artwork_id: int) -> str | None:
-    opening = hidden_prices().get(artwork_id)
-    if opening is not None and timezone.now().timestamp() < opening:
-        return "Price at release"
-    return None

@@ -1,7 +1,7 @@
 """Drop pages: works that go on sale at ``starts_at`` (to the second) and stop at ``ends_at``.
 
 The status (upcoming / live / ended) is derived from the clock on every request; nothing is
-published or stored when a drop starts. ``sale_blocker`` is what every purchase path asks.
+published or stored when a drop starts. The shop asks ``drops.sale`` whether a work may be sold.
 """
 
 from __future__ import annotations
@@ -169,50 +169,6 @@ class DropArtwork(Orderable):
 
     def __str__(self) -> str:
         return f"{self.artwork} in {self.page}"
-
-
-def drops_for(artwork_id: int) -> list[DropPage]:
-    """Every drop page (live or not) that contains the work: a draft drop still guards its works."""
-    return list(DropPage.objects.filter(drop_artworks__artwork_id=artwork_id).distinct())
-
-
-def sale_blocker(artwork_id: int, moment: datetime | None = None) -> str:
-    """Why a drop stops this work being bought at ``moment`` (empty when nothing does)."""
-    moment = moment or timezone.now()
-    for drop in drops_for(artwork_id):
-        status = drop.status_at(moment)
-        if status == DropStatus.UPCOMING:
-            local = timezone.localtime(drop.starts_at)
-            return (
-                f"Coming soon: on sale from {local:%-d %B %Y, %H:%M:%S %Z} "
-                f"in the drop “{drop.title}”."
-            )
-        if status == DropStatus.ENDED:
-            return f"The drop “{drop.title}” has ended; this work is no longer on sale."
-    return ""
-
-
-def collector_limit(artwork_id: int, moment: datetime | None = None) -> int | None:
-    """The per-collector limit of the live drop containing the work, if any."""
-    moment = moment or timezone.now()
-    limits = [
-        drop.per_collector_limit
-        for drop in drops_for(artwork_id)
-        if drop.status_at(moment) == DropStatus.LIVE
-    ]
-    return min(limits) if limits else None
-
-
-def seconds_until_change(artwork_id: int) -> float | None:
-    """Seconds until a drop containing the work starts or ends (None: no change coming)."""
-    now = timezone.now()
-    moments = [
-        moment
-        for drop in drops_for(artwork_id)
-        for moment in (drop.starts_at, drop.ends_at)
-        if moment and moment > now
-    ]
-    return min((m - now).total_seconds() for m in moments) if moments else None
 
 
 # --- Notify me: subscriptions and the reminders sent to them (see drops.subscriptions, .tasks) --

@@ -25,6 +25,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core import outbox
+
 from .models import DropPage, DropSubscription
 
 CONFIRM_SALT = "drops.subscription.confirm"
@@ -135,16 +137,11 @@ def subscribe(drop: DropPage, email: str, user=None) -> DropSubscription:
             if last is None or now - last >= CONFIRMATION_RESEND_AFTER:
                 subscription.confirmation_sent_at = now
                 changed.append("confirmation_sent_at")
-                transaction.on_commit(lambda: _queue_confirmation(subscription.pk))
+                # Through the outbox: a broker outage delays the email, never the request.
+                outbox.enqueue("drops.tasks.send_subscription_confirmation", subscription.pk)
         if changed:
             subscription.save(update_fields=changed)
     return subscription
-
-
-def _queue_confirmation(subscription_pk: int) -> None:
-    from .tasks import send_subscription_confirmation
-
-    send_subscription_confirmation.delay(subscription_pk)
 
 
 def confirm(subscription: DropSubscription) -> bool:

@@ -26,7 +26,10 @@ from wagtail.admin import messages
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from .models import Order, OrderEvent, OrderStatus
+from core.money import format_money
+
+from . import lifecycle
+from .models import FulfilmentStatus, Order, OrderEvent, OrderLine, PaymentStatus
 from .models.orders import PAID_STATUSES
 from .refunds import (
     DuplicateRefund,
@@ -36,16 +39,16 @@ from .refunds import (
     clean_amount,
     refund_requests,
     refundable_amount,
+    refundable_lines,
     request_refund,
-    staff_name,
 )
 from .tasks import mark_shipped
 
 ORDER_PERMISSION = "shop.change_order"
-WAITING_TO_SHIP = (OrderStatus.PAID, OrderStatus.IN_FULFILMENT)
-# Paid or in fulfilment; and a partly refunded order that has not shipped still has to.
-WAITING_TO_SHIP_Q = Q(status__in=WAITING_TO_SHIP) | Q(
-    status=OrderStatus.PARTLY_REFUNDED, shipped_at__isnull=True
+# Paid (perhaps partly refunded) and not yet shipped or cancelled.
+WAITING_TO_SHIP_Q = Q(
+    payment_status__in=[PaymentStatus.PAID, PaymentStatus.PARTLY_REFUNDED],
+    fulfilment_status__in=[FulfilmentStatus.UNFULFILLED, FulfilmentStatus.IN_FULFILMENT],
 )
 
 
@@ -81,37 +84,37 @@ class OrderPermissionHelper(PermissionHelper):
 
 
 def can_mark_in_fulfilment(order: Order) -> bool:
-    return order.status == OrderStatus.PAID or (
-        order.status == OrderStatus.PARTLY_REFUNDED and order.shipped_at is None
-    )
+    return lifecycle.can_move(order, fulfilment=FulfilmentStatus.IN_FULFILMENT)
 
 
 def can_add_tracking(order: Order) -> bool:
     """Before shipping, or to correct the tracking of a shipped order."""
-    return order.status in (*WAITING_TO_SHIP, OrderStatus.SHIPPED) or (
-        order.status == OrderStatus.PARTLY_REFUNDED and order.shipped_at is None
-    )
+    return lifecycle.can_move(order, fulfilment=FulfilmentStatus.SHIPPED)
 
 
 def can_mark_delivered(order: Order) -> bool:
-    return order.status == OrderStatus.SHIPPED or (
-        order.status == OrderStatus.PARTLY_REFUNDED and order.shipped_at is not None
-    )
+    return lifecycle.can_move(order, fulfilment=FulfilmentStatus.DELIVERED)
 
 
 def can_refund(order: Order) -> bool:
-    return refundable_amount(order) > 0
+    return order.is_paid and refundable_amount(order) > 0
 
 
-def _set_status(order: Order, allowed, status: str, message: str, user) -> bool:
-    """Move a locked order to ``status`` if ``allowed(order)``, and log it; False otherwise."""
+def _move(order: Order, fulfilment: str, message: str, user) -> bool:
+    """Move a locked order's fulfilment (see ``shop.lifecycle``); False if not allowed now."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if not allowed(locked):
+        try:
+            lifecycle.move(
+                locked,
+                fulfilment=fulfilment,
+                kind=OrderEvent.Kind.STATUS,
+                message=message,
+                public=True,
+                by=user.pk,
+            )
+        except lifecycle.TransitionNotAllowed:
             return False
-        locked.status = status
-        locked.save(update_fields=["status"])
-        locked.log(OrderEvent.Kind.STATUS, message, status=status, by=user.pk)
     return True
 
 
@@ -207,7 +210,8 @@ class OrderIndexView(IndexView):
     otherwise apply any ``field__lookup`` it is given (``user__password__startswith``, say)."""
 
     export_headings = {
-        "status": "Status",
+        "payment_status": "Payment",
+        "fulfilment_status": "Fulfilment",
         "total": "Total",
         "refunded": "Refunded",
         "item_count": "Items",
@@ -250,26 +254,68 @@ class OrderIndexView(IndexView):
 # --- forms ----------------------------------------------------------------------------------
 
 
+class LineChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, line: OrderLine) -> str:
+        return f"{line} — {line.artist_name}, {format_money(line.unit_price, line.order.currency)}"
+
+
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, label="Amount to refund")
+    """A refund of chosen works (their prices) or of an amount; confirmed before it is sent."""
+
+    RESTOCK_CHOICES = [
+        ("yes", "Yes: the works come back on sale once the refund is accepted"),
+        ("no", "No: they stay sold (returned damaged, kept by the collector…)"),
+    ]
+
+    lines = LineChoiceField(
+        queryset=OrderLine.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Works to refund",
+    )
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        label="Amount to refund",
+        help_text="Leave empty to refund the chosen works' prices; or enter an amount "
+        "(shipping, a goodwill gesture).",
+    )
+    restock = forms.ChoiceField(
+        choices=RESTOCK_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        label="Do the refunded works come back on sale?",
+    )
+    reason = forms.CharField(max_length=200, required=False, label="Reason (for the history)")
     # The number of refunds requested when the form was shown: a second copy of the same
     # submission is recognised and refused (see shop.refunds).
     sequence = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
         self.order = order
-        remaining = refundable_amount(order)
-        amount = self.fields["amount"]
-        amount.initial = remaining
-        amount.help_text = f"{order.currency}; at most {remaining}. The full amount refunds all."
+        open_lines = [line.pk for line in refundable_lines(order)]
+        self.fields["lines"].queryset = order.lines.filter(pk__in=open_lines).select_related(
+            "order"
+        )
         self.fields["sequence"].initial = refund_requests(order)
 
-    def clean_amount(self) -> Decimal:
+    def clean(self) -> dict:
+        data = super().clean()
+        lines, amount = data.get("lines") or [], data.get("amount")
+        if not lines and amount is None:
+            raise forms.ValidationError("Choose the works to refund, or enter an amount.")
+        if lines and not data.get("restock"):
+            self.add_error("restock", "Say whether the refunded works come back on sale.")
+        if amount is None:
+            amount = sum((line.unit_price for line in lines), Decimal(0))
         try:
-            return clean_amount(self.cleaned_data["amount"], refundable_amount(self.order))
+            data["total"] = clean_amount(amount, refundable_amount(self.order), self.order.currency)
         except RefundError as error:
-            raise forms.ValidationError(str(error)) from error
+            self.add_error("amount" if data.get("amount") is not None else "lines", str(error))
+        return data
 
 
 class TrackingForm(forms.Form):
@@ -298,7 +344,7 @@ class OrderInspectView(InspectView):
         return f"Order {self.instance.number}"
 
     def get_page_subtitle(self) -> str:
-        return self.instance.get_status_display()
+        return self.instance.status_label
 
     def get_template_names(self) -> list[str]:
         return [self.template_name]
@@ -322,9 +368,13 @@ class OrderInspectView(InspectView):
             "order": order,
             "lines": list(order.lines.all()),
             "events": list(order.events.all()),
+            "refunds": list(order.refunds.all()),
             "remaining": refundable_amount(order),
             "allowed": allowed,
-            "action_urls": {action: self.action_url(action) for action in allowed},
+            "action_urls": {
+                **{action: self.action_url(action) for action in allowed},
+                "inspect": self.action_url("inspect"),
+            },
             "refund_form": RefundForm(order=order) if allowed["refund"] else None,
             "tracking_form": TrackingForm(
                 initial={"carrier": order.carrier, "tracking_number": order.tracking_number}
@@ -383,10 +433,8 @@ class MarkInFulfilmentView(OrderActionView):
 
     def perform(self, request):
         order = self.instance
-        message = f"Marked in fulfilment by {staff_name(request.user)}."
-        if not _set_status(
-            order, can_mark_in_fulfilment, OrderStatus.IN_FULFILMENT, message, request.user
-        ):
+        message = "Your order is being prepared for shipping."
+        if not _move(order, FulfilmentStatus.IN_FULFILMENT, message, request.user):
             return self.refused(request, "Only a paid order that has not shipped can be marked so.")
         return self.done(request, f"Order {order.number} is in fulfilment.")
 
@@ -399,22 +447,19 @@ class AddTrackingView(OrderActionView):
         if not form.is_valid():
             return self.invalid(request, tracking_form=form)
         carrier, tracking = form.cleaned_data["carrier"], form.cleaned_data["tracking_number"]
-        with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=self.instance.pk)
-            if not can_add_tracking(order):
-                return self.refused(
-                    request,
-                    f"A {order.get_status_display().lower()} order cannot be given tracking.",
-                )
-            correction = order.status == OrderStatus.SHIPPED
-            # mark_shipped logs the shipment and emails the collector once this commits.
-            if not mark_shipped(order, carrier, tracking):
-                return self.refused(request, "That tracking number is already recorded.")
-            order.log(
-                OrderEvent.Kind.NOTE,
-                f"Tracking entered by {staff_name(request.user)}.",
-                by=request.user.pk,
+        order = self.instance
+        if not can_add_tracking(order):
+            return self.refused(
+                request, f"An order that is {order.status_label.lower()} cannot be given tracking."
             )
+        correction = order.fulfilment_status == FulfilmentStatus.SHIPPED
+        try:
+            # mark_shipped logs the shipment and emails the collector once this commits.
+            recorded = mark_shipped(order, carrier, tracking, user=request.user)
+        except lifecycle.TransitionNotAllowed as error:
+            return self.refused(request, str(error))
+        if not recorded:
+            return self.refused(request, "That tracking number is already recorded.")
         if correction:  # the shipped email goes once; it is not sent again
             return self.done(request, f"Tracking of order {order.number} corrected.")
         return self.done(
@@ -427,13 +472,15 @@ class MarkDeliveredView(OrderActionView):
 
     def perform(self, request):
         order = self.instance
-        message = f"Marked delivered by {staff_name(request.user)}."
-        if not _set_status(order, can_mark_delivered, OrderStatus.DELIVERED, message, request.user):
+        message = "Your order has been delivered."
+        if not _move(order, FulfilmentStatus.DELIVERED, message, request.user):
             return self.refused(request, "Only a shipped order can be marked delivered.")
         return self.done(request, f"Order {order.number} marked delivered.")
 
 
 class RefundView(OrderActionView):
+    """Two steps: the form, then a confirmation showing the amount, the works and the restock."""
+
     action = "refund"
 
     def perform(self, request):
@@ -443,10 +490,32 @@ class RefundView(OrderActionView):
         form = RefundForm(request.POST, order=order)
         if not form.is_valid():
             return self.invalid(request, refund_form=form)
-        amount, before = form.cleaned_data["amount"], order.refunded
+        data = form.cleaned_data
+        restock = data.get("restock") == "yes"
+        if not data.get("confirmed"):
+            confirm = RefundForm(
+                initial={**data, "lines": data["lines"], "confirmed": True}, order=order
+            )
+            return self.render_to_response(
+                self.get_context_data(
+                    refund_confirmation={
+                        "amount": data["total"],
+                        "lines": list(data["lines"]),
+                        "restock": restock,
+                        "reason": data.get("reason", ""),
+                        "form": confirm,
+                    }
+                )
+            )
         try:
-            refund_id = request_refund(
-                order, amount, request.user, sequence=form.cleaned_data["sequence"]
+            request_refund(
+                order,
+                lines=list(data["lines"]),
+                amount=data["total"],
+                restock=restock,
+                user=request.user,
+                reason=data.get("reason", ""),
+                sequence=data["sequence"],
             )
         except DuplicateRefund as error:
             messages.warning(request, str(error))
@@ -454,12 +523,11 @@ class RefundView(OrderActionView):
         except RefundError as error:
             return self.refused(request, f"The refund was not made: {error}")
         order.refresh_from_db()
-        if order.refunded > before:  # the local gateway confirms at once
-            outcome = f"{order.currency} {order.refunded} refunded in total."
-        else:
-            outcome = "The totals update when the payment provider confirms it."
         return self.done(
-            request, f"Refund of {order.currency} {amount} requested ({refund_id}). {outcome}"
+            request,
+            f"Refund of {format_money(data['total'], order.currency)} sent to the payment "
+            f"provider. {format_money(order.refunded, order.currency)} refunded so far; the "
+            "totals update when the provider confirms it.",
         )
 
 
@@ -502,7 +570,7 @@ def sales_figures(now: datetime | None = None) -> dict:
     zero = Decimal("0.00")
     paid_today = Q(paid_at__gte=today_start)
     rows = list(
-        Order.objects.filter(status__in=PAID_STATUSES, paid_at__gte=month_start)
+        Order.objects.filter(payment_status__in=PAID_STATUSES, paid_at__gte=month_start)
         .order_by("currency")
         .values("currency")
         .annotate(

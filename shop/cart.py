@@ -1,6 +1,8 @@
 """The cart: artwork ids and quantities in the session; everything else read from the database.
 
-It works for guests and survives signing in (Django keeps session data when it rotates the key).
+What may be bought, and how many, is the work's offer (``shop.offers``), read fresh from the
+database on every change and every view of the cart. It works for guests and survives signing in
+(Django keeps session data when it rotates the key).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 
-from artworks.models import Artwork, Availability
+from artworks.models import Artwork
 
-from . import rules
+from .offers import Offer, OfferState, offer_for, offers_for
 
 SESSION_KEY = "cart"
 MAX_QUANTITY = 20
@@ -22,39 +24,38 @@ class CartError(Exception):
     """A change the cart refuses; the message is for the collector."""
 
 
-def purchase_blockers(artwork: Artwork) -> list[str]:
-    """Why this work cannot be bought now (empty when it can); other apps add rules (shop.rules)."""
-    if not artwork.live or not artwork.artist.live:
-        return ["This work is not on sale."]
-    if not artwork.for_sale:
-        return ["This work is not for sale."]
-    if artwork.price_on_request or artwork.price is None:
-        return ["This work is offered on request; please send an enquiry."]
-    return rules.rule_problems(artwork.pk)
-
-
-def units_free(artwork: Artwork) -> int:
-    """Units not sold, withheld or held by someone (from the availability annotation)."""
-    return max(0, artwork.units_unsold - artwork.units_held)
-
-
-def per_order_limit(artwork: Artwork) -> int:
-    return artwork.max_per_order if artwork.is_edition else 1
-
-
 @dataclass
 class CartLine:
     artwork: Artwork
     quantity: int
+    offer: Offer
     problems: list[str] = field(default_factory=list)
 
     @property
     def line_total(self) -> Decimal:
-        return (self.artwork.price or Decimal(0)) * self.quantity
+        return (self.offer.price or Decimal(0)) * self.quantity
 
     @property
     def can_buy(self) -> bool:
         return not self.problems
+
+
+def quantity_problem(artwork: Artwork, offer: Offer, quantity: int) -> str:
+    """Why ``quantity`` of this work cannot be bought now ("" when it can)."""
+    if not offer.can_buy:
+        return offer.reason
+    if offer.collector_limit is not None and quantity > offer.collector_limit:
+        return f"Each collector may buy at most {offer.collector_limit} of “{artwork.title}”."
+    per_order = artwork.max_per_order if artwork.is_edition else 1
+    if quantity > min(per_order, MAX_QUANTITY):
+        return (
+            f"You can buy at most {per_order} of “{artwork.title}” in one order."
+            if artwork.is_edition
+            else f"“{artwork.title}” is a unique work: there is only one."
+        )
+    if quantity > offer.units_left:
+        return f"Only {offer.units_left} of “{artwork.title}” are available."
+    return ""
 
 
 class Cart:
@@ -113,57 +114,38 @@ class Cart:
         self._save()
 
     def _check(self, artwork: Artwork, quantity: int) -> None:
-        blockers = purchase_blockers(artwork)
-        if blockers:
-            raise CartError(blockers[0])
-        drop_limit = rules.collector_limit(artwork.pk)
-        if drop_limit is not None and quantity > drop_limit:
-            raise CartError(f"Each collector may buy at most {drop_limit} of “{artwork.title}”.")
-        limit = per_order_limit(artwork)
-        if quantity > min(limit, MAX_QUANTITY):
+        offer = offer_for(artwork, fresh=True)
+        if problem := quantity_problem(artwork, offer, quantity):
+            raise CartError(problem)
+        other_ids = [int(k) for k in self.items if k != str(artwork.pk)]
+        currencies = set(
+            Artwork.objects.filter(pk__in=other_ids[:1]).values_list("currency", flat=True)
+        )
+        if currencies and artwork.currency not in currencies:
             raise CartError(
-                f"You can buy at most {limit} of “{artwork.title}” in one order."
-                if artwork.is_edition
-                else f"“{artwork.title}” is a unique work: there is only one."
+                "Your cart holds works priced in another currency; please check those out first."
             )
-        free = units_free(artwork)
-        if free < quantity:
-            if artwork.availability == Availability.SOLD:
-                raise CartError(f"Sorry, “{artwork.title}” has just been sold.")
-            if free == 0:
-                raise CartError(f"“{artwork.title}” is on hold for another collector right now.")
-            raise CartError(f"Only {free} of “{artwork.title}” are available.")
-        for other_id in self.items:
-            if other_id != str(artwork.pk):
-                other = (
-                    Artwork.objects.filter(pk=other_id).values_list("currency", flat=True).first()
-                )
-                if other and other != artwork.currency:
-                    raise CartError(
-                        "Your cart holds works priced in another currency; "
-                        "please check those out first."
-                    )
-                break
 
     def lines(self) -> list[CartLine]:
-        """Each item with its live price and anything that now stops it being bought."""
+        """Each item with its live offer and anything that now stops it being bought."""
         ids = [int(k) for k in self.items]
         artworks = {a.pk: a for a in Artwork.objects.filter(pk__in=ids).for_listing()}
+        offers = offers_for(artworks.values(), fresh=True)
         lines = []
         for key, quantity in self.items.items():
             artwork = artworks.get(int(key))
             if artwork is None:
                 continue
-            line = CartLine(artwork, quantity)
-            line.problems = purchase_blockers(artwork)
-            if not line.problems:
-                free = units_free(artwork)
-                if artwork.availability == Availability.SOLD:
-                    line.problems.append("Sold since you added it.")
-                elif free == 0:
-                    line.problems.append("On hold for another collector; it may come back soon.")
-                elif free < quantity:
-                    line.problems.append(f"Only {free} left; lower the quantity to continue.")
+            offer = offers[artwork.pk]
+            line = CartLine(artwork, quantity, offer)
+            if problem := quantity_problem(artwork, offer, quantity):
+                if offer.state == OfferState.SOLD:
+                    problem = "Sold since you added it."
+                elif offer.state == OfferState.ON_HOLD:
+                    problem = "On hold for another collector; it may come back soon."
+                elif offer.can_buy and quantity > offer.units_left:
+                    problem = f"Only {offer.units_left} left; lower the quantity to continue."
+                line.problems.append(problem)
             lines.append(line)
         return lines
 

@@ -1,10 +1,12 @@
 """Holding and selling units, safely under any concurrency.
 
-Every function here locks the inventory rows it decides about (``select_for_update``, ordered by
-primary key so two checkouts never deadlock) inside one transaction, and only then looks at them.
-A unit is free, held by one order until a time, or sold; the database refuses a unit that is both
-held and sold (``artworks.ArtworkUnit`` constraints), so ``sold + held <= units`` always holds.
-An expired hold counts as free at once; ``release_expired_holds`` only tidies up.
+Every function here locks the inventory rows it decides about (``select_for_update`` on
+``artworks.ArtworkUnit``, ordered by primary key so two checkouts never deadlock) inside one
+transaction, and only then looks at them and at their holds (``shop.Hold``, at most one per
+unit). A unit is free, held by one order until a time, or sold; selling deletes the unit's hold in
+the same transaction, so ``sold + held <= units`` always holds. A lapsed hold counts as free at
+once; ``release_expired_holds`` only tidies up. Returning units to sale (a cancellation or a
+refund that restocks) also happens here, in one place.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
 
-from . import rules
-from .models import Order, OrderLine
-from .models.orders import PAID_STATUSES
+from .models import Hold, Order, OrderLine
+from .models.orders import PaymentStatus
 
 
 class CannotHold(Exception):
@@ -36,14 +37,23 @@ class CannotHold(Exception):
 class Request:
     artwork: Artwork
     quantity: int
+    # The most units of this work one collector may hold or own (a live drop's limit), if any.
+    collector_limit: int | None = None
 
 
-def _free(unit: ArtworkUnit, now: datetime, order: Order | None = None) -> bool:
+def _locked_units(**filters) -> tuple[list[ArtworkUnit], dict[int, Hold]]:
+    """Lock units by primary key, then read their holds (the lock covers them: see module)."""
+    units = list(ArtworkUnit.objects.select_for_update().filter(**filters).order_by("pk"))
+    holds = {hold.unit_id: hold for hold in Hold.objects.filter(unit__in=[u.pk for u in units])}
+    return units, holds
+
+
+def _free(unit: ArtworkUnit, hold: Hold | None, now: datetime, order: Order | None = None) -> bool:
     if unit.sold_at is not None or unit.withheld:
         return False
-    if unit.held_until is None or unit.held_until <= now:
+    if hold is None or hold.held_until <= now:
         return True
-    return order is not None and unit.held_by_id == order.pk
+    return order is not None and hold.order_id == order.pk
 
 
 def _already_bought(order: Order, artwork_id: int, now: datetime) -> int:
@@ -52,8 +62,12 @@ def _already_bought(order: Order, artwork_id: int, now: datetime) -> int:
     if order.user_id:
         collector |= Q(order__user_id=order.user_id)
     lines = OrderLine.objects.filter(collector, artwork_id=artwork_id).exclude(order=order)
-    sold = Q(unit__sold_at__isnull=False, order__status__in=PAID_STATUSES)
-    held = Q(unit__held_by=F("order"), unit__held_until__gt=now)
+    sold = Q(
+        unit__sold_at__isnull=False,
+        order__payment_status__in=[PaymentStatus.PAID, PaymentStatus.PARTLY_REFUNDED],
+        refund__isnull=True,
+    )
+    held = Q(unit__hold__order=F("order"), unit__hold__held_until__gt=now)
     return lines.filter(sold | held).count()
 
 
@@ -68,15 +82,13 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
     requests = list(requests)
     now = timezone.now()
     with transaction.atomic():
-        units = list(
-            ArtworkUnit.objects.select_for_update()
-            .filter(artwork__in=[r.artwork.pk for r in requests], sold_at__isnull=True)
-            .order_by("pk")
+        units, holds = _locked_units(
+            artwork__in=[r.artwork.pk for r in requests], sold_at__isnull=True
         )
         problems: dict[int, str] = {}
         chosen: list[ArtworkUnit] = []
         for request in requests:
-            limit = rules.collector_limit(request.artwork.pk)
+            limit = request.collector_limit
             if limit is not None:
                 owned = _already_bought(order, request.artwork.pk, now)
                 if owned + request.quantity > limit:
@@ -86,11 +98,13 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
                     )
                     continue
             candidates = [u for u in units if u.artwork_id == request.artwork.pk]
-            free = [u for u in candidates if _free(u, now)]
+            free = [u for u in candidates if _free(u, holds.get(u.pk), now)]
             if len(free) >= request.quantity:
                 chosen += free[: request.quantity]
                 continue
-            held_by_others = [u for u in candidates if not u.withheld and not _free(u, now)]
+            held_by_others = [
+                u for u in candidates if not u.withheld and not _free(u, holds.get(u.pk), now)
+            ]
             if free:
                 problems[request.artwork.pk] = (
                     f"Only {len(free)} of “{request.artwork.title}” can be bought right now."
@@ -105,9 +119,10 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
         if problems:
             raise CannotHold(problems)
         by_artwork = {r.artwork.pk: r.artwork for r in requests}
+        # Lapsed holds on the chosen units make way for the new ones (one row per unit).
+        Hold.objects.filter(unit__in=[u.pk for u in chosen]).delete()
+        Hold.objects.bulk_create([Hold(unit=u, order=order, held_until=until) for u in chosen])
         for unit in chosen:
-            unit.held_by = order
-            unit.held_until = until
             artwork = by_artwork[unit.artwork_id]
             OrderLine.objects.create(
                 order=order,
@@ -119,7 +134,6 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
                 edition_size=artwork.edition_size if artwork.is_edition else None,
                 unit_price=artwork.price,
             )
-        ArtworkUnit.objects.bulk_update(chosen, ["held_by", "held_until"])
         order.hold_expires_at = until
         order.save(update_fields=["hold_expires_at"])
     return chosen
@@ -128,48 +142,73 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
 def release_holds(order: Order) -> int:
     """Free every unit still held for ``order`` (payment expired, failed or cancelled)."""
     with transaction.atomic():
-        units = list(
-            ArtworkUnit.objects.select_for_update()
-            .filter(held_by=order, sold_at__isnull=True)
-            .order_by("pk")
-        )
-        for unit in units:
-            unit.held_by = None
-            unit.held_until = None
-        ArtworkUnit.objects.bulk_update(units, ["held_by", "held_until"])
-    return len(units)
+        unit_ids = list(Hold.objects.filter(order=order).values_list("unit_id", flat=True))
+        _locked_units(pk__in=unit_ids)
+        released, _ = Hold.objects.filter(order=order, unit__in=unit_ids).delete()
+    return released
 
 
 def sell_order_units(order: Order) -> bool:
     """Turn the order's units into sales. False (and nothing sold) if any unit went elsewhere.
 
-    A unit whose hold expired but which nobody else took is still sold to this order: the
+    A unit whose hold lapsed but which nobody else took is still sold to this order: the
     collector paid for it and it was free. Must run inside the caller's transaction.
     """
     now = timezone.now()
     unit_ids = [line.unit_id for line in order.lines.all() if line.unit_id]
-    units = list(ArtworkUnit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk"))
-    if len(units) != len(unit_ids) or not all(_free(unit, now, order) for unit in units):
+    units, holds = _locked_units(pk__in=unit_ids)
+    if len(units) != len(unit_ids) or not all(
+        _free(unit, holds.get(unit.pk), now, order) for unit in units
+    ):
         return False
-    for unit in units:
-        unit.sold_at = now
-        unit.held_by = None
-        unit.held_until = None
-    ArtworkUnit.objects.bulk_update(units, ["sold_at", "held_by", "held_until"])
+    Hold.objects.filter(unit__in=unit_ids).delete()
+    ArtworkUnit.objects.filter(pk__in=unit_ids).update(sold_at=now)
     return True
 
 
+def return_to_sale(lines: Iterable[OrderLine]) -> int:
+    """Put the sold units of ``lines`` back on sale (a cancellation or a restocking refund).
+
+    Must run inside the caller's transaction; a unit already back on sale is left alone, so
+    calling it twice for the same lines returns nothing the second time.
+    """
+    unit_ids = [line.unit_id for line in lines if line.unit_id]
+    units, _ = _locked_units(pk__in=unit_ids, sold_at__isnull=False)
+    ArtworkUnit.objects.filter(pk__in=[u.pk for u in units]).update(sold_at=None)
+    return len(units)
+
+
 def release_expired_holds() -> int:
-    """Clear holds whose time has passed (they already count as free; this tidies the rows)."""
+    """Delete holds whose time has passed (they already count as free; this tidies the rows)."""
     now = timezone.now()
     with transaction.atomic():
+        unit_ids = list(
+            Hold.objects.filter(held_until__lte=now).values_list("unit_id", flat=True)[:1000]
+        )
         units = list(
             ArtworkUnit.objects.select_for_update(skip_locked=True)
-            .filter(Q(held_until__lte=now), sold_at__isnull=True)
+            .filter(pk__in=unit_ids)
             .order_by("pk")
         )
-        for unit in units:
-            unit.held_by = None
-            unit.held_until = None
-        ArtworkUnit.objects.bulk_update(units, ["held_by", "held_until"])
-    return len(units)
+        deleted, _ = Hold.objects.filter(
+            unit__in=[u.pk for u in units], held_until__lte=now
+        ).delete()
+    return deleted
+
+
+def active_holds(artwork_ids: Iterable[int] | None = None, now: datetime | None = None):
+    """Per artwork: units held right now and when the first of those holds lapses.
+
+    One query; without ``artwork_ids`` it covers every active hold on the site (a small set: a
+    hold lasts minutes and one visitor may hold only a few works).
+    """
+    now = now or timezone.now()
+    rows = Hold.objects.filter(held_until__gt=now, unit__sold_at__isnull=True)
+    if artwork_ids is not None:
+        rows = rows.filter(unit__artwork__in=list(artwork_ids))
+    return {
+        row["unit__artwork"]: (row["held"], row["first_lapse"])
+        for row in rows.values("unit__artwork").annotate(
+            held=Count("pk"), first_lapse=Min("held_until")
+        )
+    }

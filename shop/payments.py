@@ -27,6 +27,22 @@ from .models import Order
 class PaymentError(Exception):
     """The payment service refused or could not be reached; the message is safe to show."""
 
+    retryable = False
+
+
+class PaymentUnavailable(PaymentError):
+    """The provider did not answer in time or answered 5xx: the same call may succeed later."""
+
+    retryable = True
+
+
+def _error(error: stripe.StripeError, message: str) -> PaymentError:
+    """Our error for a Stripe one: retryable when the network or Stripe itself failed."""
+    status = getattr(error, "http_status", None) or 0
+    if isinstance(error, stripe.APIConnectionError) or status >= 500 or status == 429:
+        return PaymentUnavailable(message)
+    return PaymentError(message)
+
 
 class InvalidWebhook(Exception):
     """A webhook whose signature or body is wrong."""
@@ -109,11 +125,22 @@ class StripeGateway:
 
     reports_expiry = True
 
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str = ""):
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        timeout: tuple[float, float] = (3.0, 10.0),
+    ):
         self.webhook_secret = webhook_secret
         addresses = {"api": api_base} if api_base else None
+        # Connect and read timeouts, and no retry inside a request: a provider that hangs costs
+        # the collector at most the timeout (tasks retry with the same idempotency key).
         self.client = stripe.StripeClient(
-            secret_key, base_addresses=addresses, max_network_retries=2
+            secret_key,
+            base_addresses=addresses,
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
         )
         self.is_test_mode = secret_key.startswith("sk_test_")
 
@@ -152,7 +179,7 @@ class StripeGateway:
                 params, {"idempotency_key": f"order-{order.number}-session"}
             )
         except stripe.StripeError as error:
-            raise PaymentError("Our payment provider could not start the payment.") from error
+            raise _error(error, "Our payment provider could not start the payment.") from error
         return CheckoutSession(id=session.id, url=session.url)
 
     def expire_checkout_session(self, session_id: str) -> None:
@@ -161,7 +188,7 @@ class StripeGateway:
         except stripe.InvalidRequestError:
             pass  # already complete or expired: nothing to do
         except stripe.StripeError as error:
-            raise PaymentError("Could not expire the payment session.") from error
+            raise _error(error, "Could not expire the payment session.") from error
 
     def refund(self, order: Order, amount: Decimal | None, idempotency_key: str) -> str:
         params: dict = {"payment_intent": order.payment_intent_id}
@@ -170,8 +197,8 @@ class StripeGateway:
         try:
             refund = self.client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise PaymentError(
-                f"Stripe refused the refund: {error.user_message or error}"
+            raise _error(
+                error, f"Stripe refused the refund: {error.user_message or error}"
             ) from error
         return refund.id
 
@@ -259,6 +286,9 @@ def deliver_locally(event: dict, secret: str) -> None:
 def get_gateway() -> PaymentGateway:
     if settings.STRIPE_SECRET_KEY:
         return StripeGateway(
-            settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_API_BASE
+            settings.STRIPE_SECRET_KEY,
+            settings.STRIPE_WEBHOOK_SECRET,
+            settings.STRIPE_API_BASE,
+            timeout=(settings.PAYMENT_CONNECT_TIMEOUT, settings.PAYMENT_READ_TIMEOUT),
         )
     return LocalGateway(settings.LOCAL_PAYMENTS_WEBHOOK_SECRET)

@@ -1,49 +1,41 @@
-"""Refunds and cancellations asked for by the team in the admin.
+"""Refunds and cancellations: recorded in a transaction, sent to the provider by a task.
 
-A refund goes to the payment gateway (``get_gateway().refund``) with a deterministic idempotency
-key, ``order-<pk>-refund-<n>``, where ``n`` counts the refund requests already recorded on the
-order (its events whose data carries ``refund_key``). Every attempt, successful or not, records
-one such event, so each attempt gets its own key and a key is never reused for other parameters.
+A refund is a :class:`shop.models.Refund` row: the amount, the lines it covers, whether their
+works come back on sale, and a deterministic idempotency key (``order-<number>-refund-<n>``, ``n``
+counting the order's refunds so far; ``order-<number>-auto-refund`` for a late payment). The row
+and an outbox message (``shop.tasks.send_refund``) are written in one transaction under the
+order's row lock; the task calls the provider with no lock held. A retried task sends the same key,
+so the provider refunds once; the works come back on sale once, when the provider has accepted
+the refund (``Refund.restocked_at``). ``Order.refunded`` and the payment status move when the
+provider's ``charge.refunded`` event arrives (``shop.webhooks``).
 
-A double-submitted admin form cannot refund twice: the form carries the ``n`` it was rendered
-with, the order row is locked while the request is checked, sent and recorded, and a form whose
-``n`` is out of date is refused before anything is sent (:class:`DuplicateRefund`). Should the
-process die after Stripe refunded but before the event was written, the same form sent again uses
-the same key and Stripe answers with the refund it already made.
+A double-submitted admin form cannot refund twice: the form carries the number of refunds it saw,
+and a form that is out of date is refused (:class:`DuplicateRefund`); the key's uniqueness is the
+database's guarantee behind it.
 
-Nothing here changes ``Order.refunded``: the provider's ``charge.refunded`` event does that, in
-``shop.webhooks`` (it arrives at once from the local gateway, later from Stripe), and queues the
-collector's refund email.
-
-Cancelling (:func:`cancel_order`):
-
-* an order waiting for payment: its payment session is expired (so it can no longer be paid),
-  its held units are released, and it becomes *Cancelled*;
-* a paid order that has not shipped: it becomes *Cancelled* at once, so nobody ships it, and all
-  that is left of its payment is refunded; when the provider confirms the refund the webhook moves
-  it on to *Refunded*. Its units go back on sale unless the team unticks that (a damaged work, say,
-  is better withheld in Inventory). If the refund is refused, nothing changes but the log.
-
-Shipped or delivered orders are not cancelled: refund them, in full or in part, instead.
+Cancelling (:func:`cancel_order`): an order waiting for payment has its payment session expired
+(before any lock is taken), its holds released and becomes cancelled; a paid order that has not
+shipped becomes cancelled at once (so nobody ships it) and all that is left of its payment is
+refunded, its works back on sale unless the team says otherwise. Shipped orders are refunded,
+not cancelled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
-from artworks.models import ArtworkUnit
+from core import outbox
+from core.money import format_money
 
-from . import inventory
-from .models import Order, OrderEvent, OrderStatus
+from . import inventory, lifecycle
+from .models import FulfilmentStatus, Order, OrderEvent, OrderLine, Refund
 from .payments import PaymentError, get_gateway
 
 CENT = Decimal("0.01")
-REFUND_KEY = "refund_key"
-
-# Paid, not yet shipped: these can be cancelled (with a full refund of what remains).
-CANCELLABLE_PAID = {OrderStatus.PAID, OrderStatus.IN_FULFILMENT, OrderStatus.PARTLY_REFUNDED}
 
 
 class RefundError(Exception):
@@ -55,8 +47,8 @@ class DuplicateRefund(RefundError):
 
 
 def refund_requests(order: Order) -> int:
-    """How many refunds have been requested for this order (the next key's number)."""
-    return order.events.filter(data__has_key=REFUND_KEY).count()
+    """How many refunds have been recorded for this order (the next key's number)."""
+    return order.refunds.count()
 
 
 def refund_idempotency_key(order: Order, sequence: int) -> str:
@@ -64,16 +56,29 @@ def refund_idempotency_key(order: Order, sequence: int) -> str:
 
 
 def refundable_amount(order: Order) -> Decimal:
-    """What is left to refund: nothing unless the order was paid through the gateway."""
+    """What is left to refund: the total less every refund not refused by the provider."""
     if not order.payment_intent_id:
         return Decimal(0)
-    return max(order.total - order.refunded, Decimal(0))
+    committed = order.refunds.exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount"))["s"]
+    return max(order.total - (committed or Decimal(0)), Decimal(0))
+
+
+def refundable_lines(order: Order) -> list[OrderLine]:
+    """Lines not covered by a refund that is requested or done."""
+    return [
+        line
+        for line in order.lines.select_related("refund")
+        if line.refund is None or line.refund.status == Refund.Status.FAILED
+    ]
 
 
 def can_cancel(order: Order) -> bool:
-    if order.status == OrderStatus.PENDING_PAYMENT:
+    if order.is_pending_payment:
         return True
-    return order.status in CANCELLABLE_PAID and order.shipped_at is None
+    return order.is_paid and order.fulfilment_status in (
+        FulfilmentStatus.UNFULFILLED,
+        FulfilmentStatus.IN_FULFILMENT,
+    )
 
 
 def staff_name(user) -> str:
@@ -82,7 +87,7 @@ def staff_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def clean_amount(value, remaining: Decimal) -> Decimal:
+def clean_amount(value, remaining: Decimal, currency: str = "GBP") -> Decimal:
     """``value`` as a refundable amount of money, or :class:`RefundError` saying why not."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -95,138 +100,224 @@ def clean_amount(value, remaining: Decimal) -> Decimal:
     if amount <= 0:
         raise RefundError("The amount must be more than zero.")
     if amount > remaining:
-        raise RefundError(f"At most {remaining} is left to refund on this order.")
+        raise RefundError(f"At most {format_money(remaining, currency)} is left to refund.")
     return amount.quantize(CENT)
 
 
-def _refund_locked(
-    order: Order, amount: Decimal | None, user, sequence: int | None
-) -> tuple[str | None, PaymentError | None]:
-    """Check, send and record one refund. ``order`` must be locked by the caller's transaction.
+def record_refund(
+    order: Order,
+    *,
+    amount: Decimal | None,
+    lines: Iterable[OrderLine],
+    restock: bool,
+    user,
+    reason: str = "",
+    key: str | None = None,
+) -> Refund:
+    """Record a refund of ``amount`` (``None``: all that is left) and queue it for the provider.
 
-    Raises :class:`RefundError` before anything is sent; a refusal by the provider is recorded
-    and returned (so the caller can commit the record) rather than raised.
+    ``order`` must be locked by the caller's transaction. Raises :class:`RefundError` for an
+    amount that is not refundable.
     """
-    count = refund_requests(order)
-    if sequence is not None and sequence != count:
-        raise DuplicateRefund(
-            "This refund was already requested (the form was sent twice, or someone else "
-            "refunded meanwhile). Check the order's history before refunding again."
-        )
     remaining = refundable_amount(order)
     if remaining <= 0:
         raise RefundError("There is nothing left to refund on this order.")
-    amount = remaining if amount is None else clean_amount(amount, remaining)
-    key = refund_idempotency_key(order, count)
-    data = {
-        REFUND_KEY: key,
-        "amount": str(amount),
-        "currency": order.currency,
-        "by": getattr(user, "pk", None),
-    }
-    who = staff_name(user)
+    amount = remaining if amount is None else clean_amount(amount, remaining, order.currency)
+    lines = list(lines)
     try:
-        refund_id = get_gateway().refund(order, amount, idempotency_key=key)
-    except PaymentError as error:
-        # Recorded all the same: the next attempt gets the next key (Stripe keeps the answer
-        # it gave for a key, errors included, so retrying with this one would only repeat it).
-        order.log(
-            OrderEvent.Kind.ERROR,
-            f"Refund of {order.currency} {amount} by {who} failed: {error}"[:500],
-            **data,
-        )
-        return None, error
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                order=order,
+                amount=amount,
+                currency=order.currency,
+                idempotency_key=key or refund_idempotency_key(order, refund_requests(order)),
+                restock=restock and bool(lines),
+                reason=reason[:200],
+                requested_by=user if getattr(user, "pk", None) else None,
+            )
+    except IntegrityError as error:
+        raise DuplicateRefund(
+            "This refund was already requested (the form was sent twice, or someone else "
+            "refunded meanwhile). Check the order's history before refunding again."
+        ) from error
+    OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(refund=refund)
+    covered = ", ".join(str(line) for line in lines)
     order.log(
         OrderEvent.Kind.NOTE,
-        f"Refund of {order.currency} {amount} requested by {who} (refund {refund_id}).",
-        refund_id=refund_id,
-        **data,
+        f"Refund of {format_money(amount, order.currency)} requested by {staff_name(user)}"
+        + (f" for {covered}" if covered else "")
+        + ("; the works return to sale once it is accepted." if refund.restock else ".")
+        + (f" Reason: {reason}" if reason else ""),
+        refund_key=refund.idempotency_key,
+        refund=refund.pk,
     )
-    return refund_id, None
+    outbox.enqueue("shop.tasks.send_refund", refund.pk)
+    return refund
 
 
 def request_refund(
-    order: Order, amount: Decimal | None, user, *, sequence: int | None = None
-) -> str:
-    """Refund ``amount`` (``None``: all that is left) of a paid order; the provider's refund id.
+    order: Order,
+    *,
+    lines: Iterable[OrderLine] = (),
+    amount: Decimal | None = None,
+    restock: bool = False,
+    user=None,
+    reason: str = "",
+    sequence: int | None = None,
+) -> Refund:
+    """The team's refund: of the chosen lines (their prices) or of ``amount``.
 
-    ``sequence`` is the number of refund requests the caller saw (the admin form sends it back);
-    if another has been recorded since, :class:`DuplicateRefund` is raised and nothing is sent.
-    Raises :class:`RefundError` for an amount that is not refundable or a provider's refusal.
+    ``sequence`` is the number of refunds the caller saw (the admin form sends it back); if
+    another has been recorded since, :class:`DuplicateRefund` is raised and nothing is recorded.
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        refund_id, failure = _refund_locked(locked, amount, user, sequence)
-    if failure is not None:
-        raise RefundError(str(failure)) from failure
-    return refund_id
+        if sequence is not None and sequence != refund_requests(locked):
+            raise DuplicateRefund(
+                "This refund was already requested (the form was sent twice, or someone else "
+                "refunded meanwhile). Check the order's history before refunding again."
+            )
+        if not locked.is_paid:
+            raise RefundError("Only a paid order can be refunded.")
+        open_lines = {line.pk: line for line in refundable_lines(locked)}
+        chosen = [open_lines[line.pk] for line in lines if line.pk in open_lines]
+        if len(chosen) != len(list(lines)):
+            raise RefundError("A chosen work has already been refunded.")
+        if amount is None:
+            if not chosen:
+                raise RefundError("Choose the works to refund, or enter an amount.")
+            amount = sum((line.unit_price for line in chosen), Decimal(0))
+        return record_refund(
+            locked, amount=amount, lines=chosen, restock=restock, user=user, reason=reason
+        )
 
 
-def _return_units_to_sale(order: Order) -> int:
-    """Un-sell the order's units (locked by primary key, as the shop always locks them)."""
-    unit_ids = [line.unit_id for line in order.lines.all() if line.unit_id]
-    units = list(
-        ArtworkUnit.objects.select_for_update()
-        .filter(pk__in=unit_ids, sold_at__isnull=False)
-        .order_by("pk")
+def send_refund(refund_pk: int) -> str:
+    """Send a recorded refund to the provider (no lock held during the call); idempotent.
+
+    Returns what happened. A refusal marks the refund failed (its lines can be refunded again);
+    :class:`shop.payments.PaymentUnavailable` is raised for the task to retry with the same key.
+    """
+    refund = Refund.objects.select_related("order").get(pk=refund_pk)
+    if refund.status != Refund.Status.REQUESTED:
+        return f"already {refund.status}"
+    try:
+        provider_id = get_gateway().refund(
+            refund.order, refund.amount, idempotency_key=refund.idempotency_key
+        )
+    except PaymentError as error:
+        if getattr(error, "retryable", False):
+            raise
+        with transaction.atomic():
+            locked = Refund.objects.select_for_update().get(pk=refund_pk)
+            if locked.status != Refund.Status.REQUESTED:
+                return f"already {locked.status}"
+            locked.status = Refund.Status.FAILED
+            locked.error = str(error)[:500]
+            locked.save(update_fields=["status", "error"])
+            locked.lines.update(refund=None)
+            refund.order.log(
+                OrderEvent.Kind.ERROR,
+                f"Refund of {format_money(locked.amount, locked.currency)} refused: {error}"[:500],
+                refund_key=locked.idempotency_key,
+            )
+        return "refused"
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund_pk)
+        if locked.status == Refund.Status.REQUESTED:
+            locked.status = Refund.Status.SENT
+            locked.provider_refund_id = provider_id
+            locked.sent_at = _now()
+            locked.save(update_fields=["status", "provider_refund_id", "sent_at"])
+            refund.order.log(
+                OrderEvent.Kind.NOTE,
+                f"Refund of {format_money(locked.amount, locked.currency)} accepted by the "
+                f"payment provider ({provider_id}).",
+                refund_key=locked.idempotency_key,
+                refund_id=provider_id,
+            )
+        restock_once(locked)
+    return "sent"
+
+
+def restock_once(refund: Refund) -> int:
+    """Return a restocking refund's units to sale, once (``refund`` locked by the caller)."""
+    if not refund.restock or refund.restocked_at is not None:
+        return 0
+    returned = inventory.return_to_sale(refund.lines.all())
+    refund.restocked_at = _now()
+    refund.save(update_fields=["restocked_at"])
+    refund.order.log(
+        OrderEvent.Kind.NOTE, f"{returned} unit(s) back on sale after the refund.", refund=refund.pk
     )
-    for unit in units:
-        unit.sold_at = None
-    ArtworkUnit.objects.bulk_update(units, ["sold_at"])
-    return len(units)
+    return returned
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 def cancel_order(order: Order, user, *, restock: bool = True) -> str:
     """Cancel an order that has not shipped (see the module docstring); a message for the team."""
     who = staff_name(user)
+    if order.is_pending_payment and order.payment_session_id:
+        # Before any lock: the provider call may be slow, and a payment may still complete.
+        try:
+            get_gateway().expire_checkout_session(order.payment_session_id)
+        except PaymentError as error:
+            raise RefundError(
+                f"{error} The order stays open so that a payment is not lost; try again."
+            ) from error
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if not can_cancel(locked):
             raise RefundError(
-                f"A {locked.get_status_display().lower()} order cannot be cancelled"
+                f"An order that is {locked.status_label.lower()} cannot be cancelled"
                 + ("; refund it instead." if locked.shipped_at else ".")
             )
-        if locked.status == OrderStatus.PENDING_PAYMENT:
-            if locked.payment_session_id:
-                try:
-                    get_gateway().expire_checkout_session(locked.payment_session_id)
-                except PaymentError as error:
-                    raise RefundError(
-                        f"{error} The order stays open so that a payment is not lost; try again."
-                    ) from error
+        if locked.is_pending_payment:
             released = inventory.release_holds(locked)
-            locked.status = OrderStatus.CANCELLED
-            locked.save(update_fields=["status"])
-            locked.log(
-                OrderEvent.Kind.CANCELLED,
-                f"Cancelled by {who} before payment; {released} unit(s) released.",
+            lifecycle.move(
+                locked,
+                fulfilment=FulfilmentStatus.CANCELLED,
+                kind=OrderEvent.Kind.CANCELLED,
+                message="Your order was cancelled before payment; nothing was charged.",
+                public=True,
                 by=getattr(user, "pk", None),
+                released=released,
             )
             return f"Order {locked.number} cancelled; {released} held unit(s) released."
-
-        previous = locked.status
         remaining = refundable_amount(locked)
-        # Cancelled first, so that the refund's webhook (at once from the local gateway) moves
-        # the order on to Refunded rather than being overwritten afterwards.
-        locked.status = OrderStatus.CANCELLED
-        locked.save(update_fields=["status"])
-        failure = None
+        lifecycle.move(
+            locked,
+            fulfilment=FulfilmentStatus.CANCELLED,
+            kind=OrderEvent.Kind.CANCELLED,
+            message="Your order was cancelled"
+            + (
+                f"; {format_money(remaining, locked.currency)} will be refunded."
+                if remaining
+                else "."
+            ),
+            public=True,
+            by=getattr(user, "pk", None),
+        )
         if remaining > 0:
-            _, failure = _refund_locked(locked, None, user, None)
-        if failure is not None:
-            Order.objects.filter(pk=locked.pk).update(status=previous)
-        else:
-            returned = _return_units_to_sale(locked) if restock else 0
-            locked.log(
-                OrderEvent.Kind.CANCELLED,
-                f"Cancelled by {who} before shipping; {locked.currency} {remaining} refunded"
-                + (f"; {returned} unit(s) back on sale." if restock else "; units kept as sold."),
-                by=getattr(user, "pk", None),
+            record_refund(
+                locked,
+                amount=None,
+                lines=refundable_lines(locked),
+                restock=restock,
+                user=user,
+                reason=f"Order cancelled by {who}.",
             )
-    if failure is not None:
-        raise RefundError(f"The order was not cancelled: {failure}") from failure
-    message = f"Order {locked.number} cancelled; a refund of {locked.currency} {remaining} "
-    message += "was requested." if remaining > 0 else "was not needed."
-    if restock:
-        message += " Its works are back on sale."
+    message = f"Order {locked.number} cancelled; "
+    message += (
+        f"a refund of {format_money(remaining, locked.currency)} is on its way to the provider."
+        if remaining > 0
+        else "no refund was needed."
+    )
+    if restock and remaining > 0:
+        message += " Its works return to sale once the refund is accepted."
     return message

@@ -15,8 +15,6 @@ from django.conf import settings
 
 from .models import Order
 
-TIMEOUT_SECONDS = 10
-
 
 class ShippingError(Exception):
     """ShipStation refused the request; retrying will not help."""
@@ -67,7 +65,11 @@ class ShipStation:
     def _request(self, method: str, path: str, **kwargs) -> dict:
         try:
             response = requests.request(
-                method, f"{self.base_url}{path}", auth=self.auth, timeout=TIMEOUT_SECONDS, **kwargs
+                method,
+                f"{self.base_url}{path}",
+                auth=self.auth,
+                timeout=(settings.SHIPSTATION_CONNECT_TIMEOUT, settings.SHIPSTATION_READ_TIMEOUT),
+                **kwargs,
             )
         except requests.RequestException as error:
             raise ShippingUnavailable(f"ShipStation unreachable: {error}") from error

@@ -1,7 +1,9 @@
-"""Background work for orders: email (each sent once), ShipStation, and tidying lapsed holds.
+"""Background work for orders: email (each sent once), ShipStation, refunds, lapsed holds.
 
-Each email records when it was sent, under a row lock, in the same transaction as the send is
-decided, so a retried or redelivered task never sends it twice.
+These tasks are queued through the outbox (``core.outbox``), which delivers at least once, so
+each is idempotent: an email records when it was sent, under a row lock, in the same transaction
+as the send is decided; a ShipStation order is an upsert keyed by our order number; a refund
+carries its deterministic idempotency key and its recorded status.
 """
 
 from __future__ import annotations
@@ -16,20 +18,17 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import inventory
-from .models import Order, OrderEvent, OrderStatus
+from core import outbox
+from core.money import format_money
+
+from . import inventory, lifecycle, refunds
+from .models import FulfilmentStatus, Order, OrderEvent, PaymentStatus
+from .payments import PaymentUnavailable
 from .shipping import ShippingError, ShippingUnavailable, get_shipping
 
 logger = logging.getLogger(__name__)
 
 SHIPSTATION_MAX_RETRIES = 6
-
-
-def after_payment(order_pk: int) -> None:
-    """Everything that follows a payment, queued after the payment's transaction commits."""
-    send_order_confirmation.delay(order_pk)
-    notify_team_of_order.delay(order_pk)
-    create_shipment.delay(order_pk)
 
 
 def _absolute(path: str) -> str:
@@ -121,7 +120,7 @@ def send_shipped_email(order_pk: int) -> bool:
 def send_refund_email(order_pk: int, refunded_total: str) -> None:
     """One email per refunded total: a replayed refund event finds it already sent."""
     order = Order.objects.get(pk=order_pk)
-    marker = f"Refund email sent for {order.currency} {refunded_total}."
+    marker = f"Refund email sent for {format_money(refunded_total, order.currency)} in total."
     with transaction.atomic():
         Order.objects.select_for_update().get(pk=order_pk)
         if order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker).exists():
@@ -143,12 +142,48 @@ def send_refund_email(order_pk: int, refunded_total: str) -> None:
         order.log(OrderEvent.Kind.EMAIL_SENT, marker)
 
 
+@shared_task(name="shop.tasks.alert_team_payment_mismatch", autoretry_for=(OSError,), max_retries=5)
+def alert_team_payment_mismatch(order_pk: int, problem: str) -> None:
+    """Tell the team a payment did not match its order (the order stays unpaid)."""
+    from artworks.tasks import team_address
+
+    order = Order.objects.get(pk=order_pk)
+    marker = f"Team alerted to a payment mismatch: {problem}"[:500]
+    admin_url = _absolute(f"/admin/shop/order/inspect/{order.pk}/")
+    with transaction.atomic():
+        Order.objects.select_for_update().get(pk=order_pk)
+        if order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker).exists():
+            return
+        EmailMultiAlternatives(
+            subject=f"Payment mismatch on order {order.number}",
+            body=(
+                f"A payment for order {order.number} did not match it ({problem}), so the order "
+                "was not marked paid and its works were not sold.\n\nCheck the payment in Stripe "
+                f"and refund it if money was taken:\n{admin_url}\n"
+            ),
+            to=[team_address()],
+        ).send()
+        order.log(OrderEvent.Kind.EMAIL_SENT, marker)
+
+
+@shared_task(
+    bind=True,
+    name="shop.tasks.send_refund",
+    autoretry_for=(PaymentUnavailable,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_refund(self, refund_pk: int) -> str:
+    """Send a recorded refund to the provider with its idempotency key (``shop.refunds``)."""
+    return refunds.send_refund(refund_pk)
+
+
 @shared_task(bind=True, name="shop.tasks.create_shipment", max_retries=SHIPSTATION_MAX_RETRIES)
 def create_shipment(self, order_pk: int) -> str:
     """Create (or update) the order in ShipStation; retry with backoff on 429 and 5xx."""
     order = Order.objects.get(pk=order_pk)
     backend = get_shipping()
-    if order.shipstation_order_id and backend.name != "manual":
+    if order.shipstation_order_id or backend.name == "manual" or not order.is_paid:
         return order.shipstation_order_id
     try:
         remote_id = backend.create_order(order)
@@ -161,13 +196,17 @@ def create_shipment(self, order_pk: int) -> str:
     except ShippingError as error:
         _record_failure(order, str(error))
         raise
-    if remote_id:
-        Order.objects.filter(pk=order_pk).update(shipstation_order_id=remote_id, last_error="")
-        order.log(
-            OrderEvent.Kind.SHIPMENT_CREATED,
-            f"Order created in ShipStation ({remote_id}).",
-            shipstation_order_id=remote_id,
-        )
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order_pk)
+        if remote_id and not locked.shipstation_order_id:
+            locked.shipstation_order_id = remote_id
+            locked.last_error = ""
+            locked.save(update_fields=["shipstation_order_id", "last_error"])
+            locked.log(
+                OrderEvent.Kind.SHIPMENT_CREATED,
+                f"Order created in ShipStation ({remote_id}).",
+                shipstation_order_id=remote_id,
+            )
     return remote_id
 
 
@@ -177,24 +216,38 @@ def _record_failure(order: Order, message: str) -> None:
     logger.error("Order %s: %s", order.number, message)
 
 
-def mark_shipped(order: Order, carrier: str, tracking_number: str) -> bool:
-    """Record a shipment once and email the collector. False if it was already recorded."""
+def mark_shipped(order: Order, carrier: str, tracking_number: str, user=None) -> bool:
+    """Record a shipment (or a corrected tracking number) once and email the collector.
+
+    False if this tracking number was already recorded. Raises
+    :class:`shop.lifecycle.TransitionNotAllowed` for an order that cannot ship.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == OrderStatus.SHIPPED and order.tracking_number == tracking_number:
+        if (
+            order.fulfilment_status == FulfilmentStatus.SHIPPED
+            and order.tracking_number == tracking_number
+        ):
             return False
-        order.status = OrderStatus.SHIPPED
-        order.carrier = carrier
-        order.tracking_number = tracking_number
-        order.shipped_at = timezone.now()
-        order.save(update_fields=["status", "carrier", "tracking_number", "shipped_at"])
-        order.log(
-            OrderEvent.Kind.SHIPPED,
-            f"Shipped with {carrier or 'the carrier'}, tracking {tracking_number}.",
-            carrier=carrier,
-            tracking_number=tracking_number,
+        correction = order.fulfilment_status == FulfilmentStatus.SHIPPED
+        lifecycle.move(
+            order,
+            fulfilment=FulfilmentStatus.SHIPPED,
+            kind=OrderEvent.Kind.SHIPPED,
+            message=(
+                f"{'Tracking updated' if correction else 'Shipped'}: "
+                f"{carrier or 'the carrier'}, tracking number {tracking_number}."
+            ),
+            public=True,
+            fields={
+                "carrier": carrier,
+                "tracking_number": tracking_number,
+                "shipped_at": order.shipped_at if correction else timezone.now(),
+            },
+            by=getattr(user, "pk", None),
         )
-        transaction.on_commit(lambda: send_shipped_email.delay(order.pk))
+        if not correction:
+            outbox.enqueue("shop.tasks.send_shipped_email", order.pk)
     return True
 
 
@@ -221,21 +274,26 @@ def release_lapsed_holds() -> int:
     released = inventory.release_expired_holds()
     gateway = get_gateway()
     lapsed = Order.objects.filter(
-        status=OrderStatus.PENDING_PAYMENT,
+        payment_status=PaymentStatus.UNPAID,
+        fulfilment_status=FulfilmentStatus.UNFULFILLED,
         hold_expires_at__lte=timezone.now() - timedelta(seconds=30),
     )
     for order in lapsed[:200]:
         if order.payment_session_id:
-            try:
+            try:  # before any lock: the provider may be slow
                 gateway.expire_checkout_session(order.payment_session_id)
             except PaymentError:
                 continue
         if not gateway.reports_expiry or not order.payment_session_id:
             with transaction.atomic():
                 locked = Order.objects.select_for_update().get(pk=order.pk)
-                if locked.status == OrderStatus.PENDING_PAYMENT:
+                if locked.is_pending_payment:
                     inventory.release_holds(locked)
-                    locked.status = OrderStatus.CANCELLED
-                    locked.save(update_fields=["status"])
-                    locked.log(OrderEvent.Kind.CANCELLED, "The hold lapsed before payment.")
+                    lifecycle.move(
+                        locked,
+                        fulfilment=FulfilmentStatus.CANCELLED,
+                        kind=OrderEvent.Kind.CANCELLED,
+                        message="Your hold ended before payment; nothing was charged.",
+                        public=True,
+                    )
     return released

@@ -19,11 +19,13 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from wagtail.models import Site
 
-from . import rules
+from core import outbox
+from drops.entry import admission_time
+
 from .cart import Cart, CartError
 from .checkout import CheckoutError, start_checkout
 from .forms import CartChangeForm, CheckoutForm, TestPaymentForm
-from .models import Order, OrderStatus
+from .models import Order
 from .payments import (
     InvalidWebhook,
     LocalGateway,
@@ -73,7 +75,7 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
             artwork = cart.add(artwork_id, max(1, quantity))
             # In a drop's first seconds the place in the queue is drawn now, on the first cheap
             # request, not at checkout after the rush has queued up behind the server.
-            rules.admission_time(request, [artwork.pk])
+            admission_time(request, [artwork.pk])
             messages.success(request, f"“{artwork.title}” is in your cart.")
         elif action == "update":
             cart.set_quantity(artwork_id, quantity)
@@ -116,7 +118,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             )
             status = 429
         elif form.is_valid():
-            admit_at = rules.admission_time(request, [line.artwork.pk for line in lines])
+            admit_at = admission_time(request, [line.artwork.pk for line in lines])
             if admit_at is not None and admit_at > timezone.now():
                 return TemplateResponse(
                     request,
@@ -135,6 +137,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     user=request.user,
                     site=Site.find_for_request(request) or Site.objects.get(is_default_site=True),
                     absolute_url=request.build_absolute_uri,
+                    session_key=request.session.session_key,
                 )
             except CheckoutError as error:
                 messages.error(request, str(error))
@@ -158,7 +161,7 @@ def test_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     if not isinstance(gateway, LocalGateway):
         raise Http404("The test payment page only exists without Stripe.")
     order = get_object_or_404(Order, payment_session_id=session_id)
-    if order.status != OrderStatus.PENDING_PAYMENT:
+    if not order.is_pending_payment:
         return redirect(order.signed_url())
     form = TestPaymentForm(request.POST or None)
     if request.method == "POST":
@@ -214,7 +217,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     # The same 404 for a missing order and a forbidden one: numbers cannot be probed.
     if order is None or not _can_view(request, order):
         raise Http404("No such order.")
-    if request.GET.get("paid") and order.status == OrderStatus.PENDING_PAYMENT:
+    if request.GET.get("paid") and order.is_pending_payment:
         messages.info(request, "We are confirming your payment; this page updates in a moment.")
     return TemplateResponse(
         request,
@@ -222,7 +225,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "order": order,
             "lines": order.lines.all(),
-            "events": order.events.all(),
+            # The collector's own history only: staff notes and internal ids stay in the admin.
+            "events": order.events.filter(public=True),
             "token": request.GET.get("token", ""),
         },
     )
@@ -233,7 +237,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 def order_list(request: HttpRequest) -> HttpResponse:
     orders = (
         Order.objects.filter(user=request.user)
-        .exclude(status=OrderStatus.CANCELLED)
+        .exclude(payment_status="unpaid", fulfilment_status="cancelled")
         .prefetch_related("lines")
     )
     return TemplateResponse(request, "shop/order_list.html", {"orders": orders})
@@ -264,8 +268,6 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def shipstation_webhook(request: HttpRequest, secret: str) -> HttpResponse:
-    from .tasks import process_ship_notification
-
     group = "shop.shipstation-webhook-failures"
     if is_ratelimited(request, group=group, key="ip", rate="60/m", increment=False):
         return JsonResponse({"error": "Too many failed webhook calls."}, status=429)
@@ -280,5 +282,5 @@ def shipstation_webhook(request: HttpRequest, secret: str) -> HttpResponse:
         return _failure(request, group, 400, "Expected JSON with resource_url.")
     if resource_type not in ("SHIP_NOTIFY", "ITEM_SHIP_NOTIFY"):
         return JsonResponse({"result": f"ignored: {resource_type}"})
-    process_ship_notification.delay_on_commit(str(resource_url))
+    outbox.enqueue("shop.tasks.process_ship_notification", str(resource_url))
     return JsonResponse({"result": "queued"})

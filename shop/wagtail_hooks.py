@@ -16,6 +16,8 @@ from wagtail import hooks
 from wagtail.admin.ui.components import Component
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
+from core.money import format_money
+
 from .admin_views import (
     ACTION_VIEWS,
     CreatedRangeFilter,
@@ -44,19 +46,26 @@ class OrderAdmin(ModelAdmin):
         "number",
         "email",
         "created_at",
-        "status",
+        "payment_status",
+        "fulfilment_status",
         "total_display",
         "item_count",
         "error_flag",
     )
-    list_filter = (QueueFilter, "status", ("created_at", CreatedRangeFilter))
+    list_filter = (
+        QueueFilter,
+        "payment_status",
+        "fulfilment_status",
+        ("created_at", CreatedRangeFilter),
+    )
     search_fields = ("number", "email", "lines__artist_name")
     list_per_page = 50
     list_export = (
         "number",
         "created_at",
         "paid_at",
-        "status",
+        "payment_status",
+        "fulfilment_status",
         "email",
         "currency",
         "total",
@@ -87,7 +96,7 @@ class OrderAdmin(ModelAdmin):
 
     @display(description="Total", ordering="total")
     def total_display(self, order: Order) -> str:
-        return f"{order.currency} {order.total}"
+        return format_money(order.total, order.currency)
 
     @display(description="Items", ordering="item_count")
     def item_count(self, order: Order) -> int:

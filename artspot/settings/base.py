@@ -163,7 +163,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # acks_late tasks are redelivered after this long if a worker vanished mid-task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# Publishing gives up quickly when the broker is down: the outbox (core.outbox) retries later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
@@ -272,6 +274,14 @@ SHIPSTATION_API_KEY = env("SHIPSTATION_API_KEY", default="")
 SHIPSTATION_API_SECRET = env("SHIPSTATION_API_SECRET", default="")
 SHIPSTATION_API_BASE = env("SHIPSTATION_API_BASE", default="https://ssapi.shipstation.com")
 SHIPSTATION_WEBHOOK_SECRET = env("SHIPSTATION_WEBHOOK_SECRET", default="")
+# Seconds to connect to, and then to wait for, a provider: a hung provider costs at most these.
+PAYMENT_CONNECT_TIMEOUT = env.float("PAYMENT_CONNECT_TIMEOUT", default=3.0)
+PAYMENT_READ_TIMEOUT = env.float("PAYMENT_READ_TIMEOUT", default=10.0)
+SHIPSTATION_CONNECT_TIMEOUT = env.float("SHIPSTATION_CONNECT_TIMEOUT", default=3.0)
+SHIPSTATION_READ_TIMEOUT = env.float("SHIPSTATION_READ_TIMEOUT", default=15.0)
+# Against hoarding: the most distinct works one order, and one visitor (session or email), may
+# hold at once.
+SHOP_MAX_HELD_WORKS = env.int("SHOP_MAX_HELD_WORKS", default=10)
 # Sessions: cached reads, database durability (carts live here).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 RATELIMIT_USE_CACHE = "default"

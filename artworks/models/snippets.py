@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -38,6 +37,7 @@ from wagtail.models import (
 from wagtail.search import index
 
 from artworks.admin_forms import ArtworkAdminForm
+from core.money import format_money
 
 CM_PER_INCH = Decimal("2.54")
 
@@ -59,12 +59,10 @@ class Currency(models.TextChoices):
     USD = "USD", "$ USD"
 
 
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-
 class Availability(models.TextChoices):
+    """Stock as the content knows it; whether a unit is held in a checkout is the shop's offer."""
+
     AVAILABLE = "available", "Available"
-    ON_HOLD = "on-hold", "On hold"
     SOLD = "sold", "Sold"
     NOT_FOR_SALE = "not-for-sale", "Not for sale"
 
@@ -89,7 +87,6 @@ SQUARE_TOLERANCE = Decimal("0.05")
 # Order for "available first": the rank annotation sorts by this.
 AVAILABILITY_RANK = {
     Availability.AVAILABLE: 0,
-    Availability.ON_HOLD: 1,
     Availability.SOLD: 2,
     Availability.NOT_FOR_SALE: 3,
 }
@@ -116,26 +113,23 @@ class ArtworkQuerySet(models.QuerySet):
         return self.filter(live=True, artist__live=True)
 
     def with_availability(self) -> ArtworkQuerySet:
-        """Annotate ``availability`` and ``availability_rank`` from the inventory rows."""
+        """Annotate ``units_unsold``, ``availability`` and ``availability_rank`` from the units.
+
+        This is stock only (sold, withheld, in stock): what may be bought at this second, with
+        holds, drops and prices, is the shop's offer (``shop.offers``).
+        """
         unsold = Q(units__sold_at__isnull=True, units__withheld=False)
-        # The application's clock, as the shop uses when it holds and sells (one clock for both).
-        held = unsold & Q(units__held_until__gt=timezone.now())
-        qs = self.annotate(
-            units_unsold=Count("units", filter=unsold, distinct=True),
-            units_held=Count("units", filter=held, distinct=True),
-        )
-        free = Q(units_unsold__gt=models.F("units_held"))
+        qs = self.annotate(units_unsold=Count("units", filter=unsold))
+        in_stock = Q(units_unsold__gt=0)
         return qs.annotate(
             availability=Case(
                 When(for_sale=False, then=Value(Availability.NOT_FOR_SALE.value)),
-                When(free, then=Value(Availability.AVAILABLE.value)),
-                When(units_held__gt=0, then=Value(Availability.ON_HOLD.value)),
+                When(in_stock, then=Value(Availability.AVAILABLE.value)),
                 default=Value(Availability.SOLD.value),
             ),
             availability_rank=Case(
                 When(for_sale=False, then=Value(AVAILABILITY_RANK[Availability.NOT_FOR_SALE])),
-                When(free, then=Value(AVAILABILITY_RANK[Availability.AVAILABLE])),
-                When(units_held__gt=0, then=Value(AVAILABILITY_RANK[Availability.ON_HOLD])),
+                When(in_stock, then=Value(AVAILABILITY_RANK[Availability.AVAILABLE])),
                 default=Value(AVAILABILITY_RANK[Availability.SOLD]),
                 output_field=IntegerField(),
             ),
@@ -382,39 +376,31 @@ class Artwork(
         return self.get_medium_display()
 
     @cached_property
-    def current_availability(self) -> str:
-        """Availability from the annotation when present, otherwise from the inventory rows."""
-        annotated = self.__dict__.get("availability")
-        if annotated:
+    def units_in_stock(self) -> int:
+        """Units neither sold nor withheld (from the annotation when present)."""
+        annotated = self.__dict__.get("units_unsold")
+        if annotated is not None:
             return annotated
-        return (
-            Artwork.objects.with_availability()
-            .values_list("availability", flat=True)
-            .get(pk=self.pk)
-        )
+        return self.units.filter(sold_at__isnull=True, withheld=False).count()
 
     @property
-    def availability_label(self) -> str:
-        return Availability(self.current_availability).label
+    def stock_label(self) -> str:
+        """Available, sold or not for sale, from the stock annotation (for the team's list)."""
+        availability = self.__dict__.get("availability")
+        if availability is None:
+            if not self.for_sale:
+                availability = Availability.NOT_FOR_SALE
+            else:
+                in_stock = self.units_in_stock > 0
+                availability = Availability.AVAILABLE if in_stock else Availability.SOLD
+        return Availability(availability).label
 
     @property
-    def is_available(self) -> bool:
-        return self.current_availability == Availability.AVAILABLE
-
-    @property
-    def is_purchasable(self) -> bool:
-        """Can go in a cart: available, priced, and live."""
-        return (
-            self.live and self.is_available and not self.price_on_request and self.price is not None
-        )
-
-    @property
-    def display_price(self) -> str:
+    def list_price(self) -> str:
+        """The price as entered, for the team (collectors see the shop's offer)."""
         if self.price_on_request or self.price is None:
             return "Price on request"
-        symbol = CURRENCY_SYMBOLS.get(self.currency, f"{self.currency} ")
-        amount = f"{self.price:,.2f}".removesuffix(".00")
-        return f"{symbol}{amount}"
+        return format_money(self.price, self.currency)
 
     @property
     def dimensions_cm(self) -> str:
@@ -504,7 +490,7 @@ class ArtworkUnit(models.Model):
     """One saleable unit: the work itself, or one numbered copy of an edition.
 
     The shop locks these rows (``select_for_update``, by primary key) to hold and sell units, so a
-    unit can be held by one checkout at a time and sold once.
+    unit can be held by one checkout at a time and sold once. Holds are the shop's own records.
     """
 
     artwork = models.ForeignKey(Artwork, on_delete=models.CASCADE, related_name="units")
@@ -513,16 +499,6 @@ class ArtworkUnit(models.Model):
         default=False,
         help_text="Not offered on ArtSpot (e.g. kept by the artist or sold elsewhere).",
     )
-    held_until = models.DateTimeField(null=True, blank=True, editable=False)
-    held_by = models.ForeignKey(
-        "shop.Order",
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.PROTECT,
-        related_name="held_units",
-        help_text="The order whose checkout holds this unit until held_until.",
-    )
     sold_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -530,17 +506,6 @@ class ArtworkUnit(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["artwork", "number"], name="one_unit_per_edition_number"
-            ),
-            # A unit is free, held by one order, or sold: never held and sold at once.
-            models.CheckConstraint(
-                condition=Q(sold_at__isnull=True)
-                | Q(held_until__isnull=True, held_by__isnull=True),
-                name="unit_not_both_held_and_sold",
-            ),
-            models.CheckConstraint(
-                condition=Q(held_until__isnull=True, held_by__isnull=True)
-                | Q(held_until__isnull=False, held_by__isnull=False),
-                name="unit_hold_has_order_and_time",
             ),
         ]
 
@@ -551,10 +516,9 @@ class ArtworkUnit(models.Model):
 
     @property
     def status(self) -> str:
+        """Sold, withheld or in stock (whether a checkout holds it is the shop's business)."""
         if self.sold_at:
             return "sold"
         if self.withheld:
             return "withheld"
-        if self.held_until and self.held_until > timezone.now():
-            return "on hold"
-        return "available"
+        return "in stock"

@@ -23,10 +23,11 @@ def _is_site_root(page: Page, request) -> bool:
 
 
 @register.inclusion_tag("includes/seo_head.html", takes_context=True)
-def seo_head(context) -> dict:
+def seo_head(context, offer=None) -> dict:
     """Pick the metadata from the context: an artwork detail first, else the page's type.
 
-    Everything is read from objects the view put in the context; nothing else is queried.
+    Everything is read from objects the view put in the context; nothing else is queried. An
+    artwork's ``offer`` (price and availability) is given by the template, from the shop.
     """
     from artists.models import ArtistPage
     from artworks.models import Artwork
@@ -38,7 +39,7 @@ def seo_head(context) -> dict:
 
     if isinstance(artwork, Artwork):
         head = seo.artwork_head(artwork, request, context.get("canonical_url"))
-        data = seo.artwork_json_ld(artwork, request, head)
+        data = seo.artwork_json_ld(artwork, request, head, offer)
     elif isinstance(page, Page):  # the search view's "page" is a paginator page
         page = page.specific
         story_page = _story_page_model()

@@ -1,12 +1,24 @@
-from .orders import Order, OrderEvent, OrderLine, OrderStatus, PaymentEvent
+from .orders import (
+    FulfilmentStatus,
+    Hold,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+)
 from .settings import ShippingZone, ShopSettings
 
 __all__ = [
+    "FulfilmentStatus",
+    "Hold",
     "Order",
     "OrderEvent",
     "OrderLine",
-    "OrderStatus",
     "PaymentEvent",
+    "PaymentStatus",
+    "Refund",
     "ShippingZone",
     "ShopSettings",
 ]

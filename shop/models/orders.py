@@ -1,4 +1,9 @@
-"""Orders, their lines (snapshots at purchase), their append-only event log and payment events."""
+"""Orders, their lines (snapshots at purchase), holds, refunds, the event log and payment events.
+
+An order has two statuses kept apart, as Saleor keeps them: what happened to the money
+(``payment_status``) and what happened to the parcel (``fulfilment_status``). Both change only
+through ``shop.lifecycle``, which checks each move and writes the event.
+"""
 
 from __future__ import annotations
 
@@ -18,24 +23,23 @@ ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
 ACCESS_SALT = "shop.order-access"
 
 
-class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending", "Pending payment"
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
     PAID = "paid", "Paid"
+    PARTLY_REFUNDED = "partly-refunded", "Partly refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+class FulfilmentStatus(models.TextChoices):
+    UNFULFILLED = "unfulfilled", "Unfulfilled"
     IN_FULFILMENT = "fulfilment", "In fulfilment"
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-    PARTLY_REFUNDED = "partly-refunded", "Partly refunded"
 
 
-PAID_STATUSES = {
-    OrderStatus.PAID,
-    OrderStatus.IN_FULFILMENT,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.PARTLY_REFUNDED,
-}
+# Money was taken (some may have been given back since).
+PAID_STATUSES = {PaymentStatus.PAID, PaymentStatus.PARTLY_REFUNDED, PaymentStatus.REFUNDED}
 
 
 def new_order_number() -> str:
@@ -55,12 +59,17 @@ class Order(models.Model):
         related_name="orders",
     )
     email = models.EmailField()
-    status = models.CharField(
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID, db_index=True
+    )
+    fulfilment_status = models.CharField(
         max_length=20,
-        choices=OrderStatus.choices,
-        default=OrderStatus.PENDING_PAYMENT,
+        choices=FulfilmentStatus.choices,
+        default=FulfilmentStatus.UNFULFILLED,
         db_index=True,
     )
+    # A hash of the checkout's session, so one visitor's holds can be counted (see shop.checkout).
+    session_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     shipping = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
@@ -75,7 +84,8 @@ class Order(models.Model):
     shipping_line2 = models.CharField(max_length=200, blank=True)
     shipping_city = models.CharField(max_length=100, blank=True)
     shipping_postal_code = models.CharField(max_length=20, blank=True)
-    shipping_state = models.CharField(max_length=100, blank=True)
+    shipping_state = models.CharField("region", max_length=100, blank=True)
+    shipping_phone = models.CharField("phone", max_length=32, blank=True)
 
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     payment_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
@@ -115,14 +125,59 @@ class Order(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.status in PAID_STATUSES
+        """Money was taken and not all of it given back."""
+        return self.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTLY_REFUNDED)
+
+    @property
+    def is_pending_payment(self) -> bool:
+        return (
+            self.payment_status == PaymentStatus.UNPAID
+            and self.fulfilment_status != FulfilmentStatus.CANCELLED
+        )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.fulfilment_status == FulfilmentStatus.CANCELLED
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The shipping address as the destination country writes it, one line each."""
+        from shop.addresses import format_address_lines
+
+        return format_address_lines(
+            name=self.shipping_name,
+            line1=self.shipping_line1,
+            line2=self.shipping_line2,
+            city=self.shipping_city,
+            postal_code=self.shipping_postal_code,
+            region=self.shipping_state,
+            country=str(self.shipping_country),
+        )
+
+    @property
+    def status_label(self) -> str:
+        """Both statuses in a few words, for lists and the collector's page."""
+        if self.is_pending_payment:
+            return "Awaiting payment"
+        if self.payment_status == PaymentStatus.UNPAID:
+            return "Cancelled"
+        if self.fulfilment_status == FulfilmentStatus.UNFULFILLED:
+            return self.get_payment_status_display()
+        if self.payment_status == PaymentStatus.PAID:
+            return self.get_fulfilment_status_display()
+        return (
+            f"{self.get_fulfilment_status_display()}, {self.get_payment_status_display().lower()}"
+        )
 
     def recalculate(self) -> None:
         self.subtotal = sum((line.unit_price for line in self.lines.all()), Decimal(0))
         self.total = self.subtotal + self.shipping + self.tax
 
-    def log(self, kind: str, message: str, **data) -> OrderEvent:
-        return OrderEvent.objects.create(order=self, kind=kind, message=message, data=data)
+    def log(self, kind: str, message: str, *, public: bool = False, **data) -> OrderEvent:
+        """Append an event; ``public`` ones are shown to the collector, in plain words."""
+        return OrderEvent.objects.create(
+            order=self, kind=kind, message=message, public=public, data=data
+        )
 
     # --- Access for guests: a signed link in their email ----------------------------------
 
@@ -154,6 +209,9 @@ class OrderLine(models.Model):
     edition_number = models.PositiveSmallIntegerField(null=True, blank=True)
     edition_size = models.PositiveSmallIntegerField(null=True, blank=True)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    refund = models.ForeignKey(
+        "shop.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -172,6 +230,9 @@ class OrderEvent(models.Model):
     class Kind(models.TextChoices):
         PLACED = "placed", "Placed"
         PAID = "paid", "Paid"
+        PAYMENT_MISMATCH = "payment-mismatch", "Payment mismatch"
+        FULFILMENT = "fulfilment", "In fulfilment"
+        DELIVERED = "delivered", "Delivered"
         EMAIL_SENT = "email-sent", "Email sent"
         SHIPMENT_CREATED = "shipment-created", "Shipment created"
         SHIPPED = "shipped", "Shipped"
@@ -185,6 +246,9 @@ class OrderEvent(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(
+        default=False, help_text="Shown to the collector on their order page."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -217,3 +281,63 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class Hold(models.Model):
+    """A unit kept for one order's checkout until ``held_until`` (Saleor's reservation).
+
+    At most one row per unit (a hold that has lapsed is replaced). A lapsed hold counts as free
+    at once; ``shop.inventory`` writes these rows only under the unit's row lock, and deletes the
+    unit's hold in the same transaction that sells it.
+    """
+
+    unit = models.OneToOneField(
+        "artworks.ArtworkUnit", on_delete=models.CASCADE, related_name="hold"
+    )
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    held_until = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["held_until"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} for {self.order} until {self.held_until:%H:%M:%S}"
+
+
+class Refund(models.Model):
+    """A refund the team decided on: recorded first, then sent to the provider by a task.
+
+    The idempotency key is deterministic (``order-<number>-refund-<n>``), so a retried task cannot
+    refund twice; ``restock`` says whether the refunded lines' units come back on sale, which
+    happens once, when the provider has accepted the refund (``restocked_at``).
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        SENT = "sent", "Accepted by the provider"
+        FAILED = "failed", "Refused by the provider"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    restock = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    provider_refund_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    restocked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key}: {self.currency} {self.amount}"

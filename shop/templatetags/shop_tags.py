@@ -1,7 +1,10 @@
+"""What the storefront's templates ask the shop: a work's offer and the cart's size."""
+
 from django import template
 from django.conf import settings
 
 from shop.cart import SESSION_KEY
+from shop.offers import Offer, offer_for
 
 register = template.Library()
 
@@ -25,27 +28,12 @@ def cap_public_cache(request, seconds: float | None) -> None:
 
 
 @register.simple_tag(takes_context=True)
-def purchase_problems(context, artwork) -> list[str]:
-    """Why the work cannot be bought right now (drops, sale state); caps the page's cache life."""
-    from shop import rules
-    from shop.cart import purchase_blockers
+def offer(context, artwork) -> Offer:
+    """``{% offer artwork as offer %}``: the work's offer now (see ``shop.offers``).
 
-    cap_public_cache(context.get("request"), rules.seconds_until_change(artwork.pk))
-    return purchase_blockers(artwork)
-
-
-@register.simple_tag(takes_context=True)
-def artwork_price(context, artwork) -> str:
-    """The price as collectors may see it now ("Price at release" while a drop hides it)."""
-    from shop import rules
-
+    The page may not be kept by a shared cache past the moment the offer changes.
+    """
     request = context.get("request")
-    cache_attr = "_price_veils"
-    veils = getattr(request, cache_attr, None) if request is not None else None
-    if veils is None:
-        veils = {}
-        if request is not None:
-            setattr(request, cache_attr, veils)
-    if artwork.pk not in veils:
-        veils[artwork.pk] = rules.price_veil(artwork.pk)
-    return veils[artwork.pk] or artwork.display_price
+    answer = offer_for(artwork, request=request)
+    cap_public_cache(request, answer.seconds_valid())
+    return answer

@@ -15,7 +15,8 @@ from artists.models import ArtistPage
 from artworks.models import Artwork, ArtworkUnit
 from shop.cart import CartLine
 from shop.checkout import start_checkout
-from shop.models import Order, PaymentEvent
+from shop.models import Order, OrderLine, PaymentEvent, Refund
+from shop.offers import offer_for
 from shop.payments import completed_session_event, deliver_locally, get_gateway
 
 ADDRESS = {
@@ -31,7 +32,7 @@ ADDRESS = {
 def checkout(artwork: Artwork, email: str) -> Order:
     """Start checkout for one unit of `artwork` as a guest from the UK (holds it)."""
     return start_checkout(
-        lines=[CartLine(artwork, 1)],
+        lines=[CartLine(artwork, 1, offer_for(artwork, fresh=True))],
         email=email,
         country="GB",
         user=None,
@@ -64,8 +65,9 @@ def remove_artworks(artworks: list[Artwork]) -> None:
     """Delete committed artworks with their orders, payment events, units and artists."""
     for artwork in artworks:
         orders = Order.objects.filter(lines__artwork=artwork).distinct()
-        ArtworkUnit.objects.filter(artwork=artwork).update(held_by=None, held_until=None)
         PaymentEvent.objects.filter(order__in=orders).delete()
+        OrderLine.objects.filter(order__in=orders).update(refund=None)
+        Refund.objects.filter(order__in=orders).delete()
         Order.objects.filter(pk__in=list(orders.values_list("pk", flat=True))).delete()
         artist_pk = artwork.artist_id
         ArtworkUnit.objects.filter(artwork=artwork).delete()
