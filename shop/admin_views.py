@@ -45,6 +45,10 @@ from .refunds import (
 from .tasks import mark_shipped
 
 ORDER_PERMISSION = "shop.change_order"
+DUPLICATE_REFUND = (
+    "This refund was already requested (the form was sent twice, or someone else refunded "
+    "meanwhile). Check the order's history before refunding again."
+)
 # Paid (perhaps partly refunded) and not yet shipped or cancelled.
 WAITING_TO_SHIP_Q = Q(
     payment_status__in=[PaymentStatus.PAID, PaymentStatus.PARTLY_REFUNDED],
@@ -487,6 +491,10 @@ class RefundView(OrderActionView):
         order = self.instance
         if not can_refund(order):
             return self.refused(request, "There is nothing to refund on this order.")
+        if request.POST.get("sequence") != str(refund_requests(order)):
+            # A second copy of a form already acted on (or someone else refunded meanwhile).
+            messages.warning(request, str(DuplicateRefund(DUPLICATE_REFUND)))
+            return redirect(self.inspect_url)
         form = RefundForm(request.POST, order=order)
         if not form.is_valid():
             return self.invalid(request, refund_form=form)
