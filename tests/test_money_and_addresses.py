@@ -1,10 +1,20 @@
 """Money as collectors read it, addresses as each country writes them, shipping before payment."""
 
+from decimal import Decimal
+from types import SimpleNamespace
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.template import Context, Template
+from django.test import RequestFactory
+from wagtail.models import Site
 
+from artworks.factories import ArtworkFactory
 from shop.addresses import format_address_lines, validate_address, validate_phone
 from shop.forms import ShippingAddressForm
+from shop.models import ShopSettings
+from shop.rates import shipping_quote
+from tests.support.shop import checkout
 
 # --- addresses -----------------------------------------------------------------------------
 
@@ -238,3 +248,81 @@ def test_us_address_reads_city_state_zip():
         "San Francisco, CA 94105",
         "United States of America",
     ]
+
+
+def test_order_pages_write_the_address_in_the_country_order():
+    order = SimpleNamespace(
+        shipping_name="Ana Ruiz", shipping_line1="1 Portobello Road", shipping_line2="",
+        shipping_city="London", shipping_postal_code="W11 2NS", shipping_state="",
+        shipping_country=SimpleNamespace(code="GB"),
+    )  # fmt: skip
+    html = Template(
+        "{% load shipping_tags %}{% order_address_lines order as lines %}{{ lines|join:'|' }}"
+    ).render(Context({"order": order}))
+    assert html == "Ana Ruiz|1 Portobello Road|London|W11 2NS|United Kingdom"
+
+
+# --- shipping before payment ---------------------------------------------------------------
+
+RATES = "{% load shipping_tags %}{% shipping_rates currency %}"
+
+
+@pytest.fixture
+def site():
+    site = Site.objects.get(is_default_site=True)
+    ShopSettings.objects.update_or_create(
+        site=site,
+        defaults={
+            "home_country": "GB",
+            "domestic_rate": Decimal("40.00"),
+            "eu_rate": Decimal("90.00"),
+            "world_rate": Decimal("150.00"),
+        },
+    )
+    return site
+
+
+def page_request(site, **extra):
+    """A request for a page Wagtail is serving: the site already resolved, as it is then."""
+    request = RequestFactory().get("/artworks/tidal-ledger/", **extra)
+    assert Site.find_for_request(request) == site
+    return request
+
+
+@pytest.mark.django_db
+def test_shipping_rates_by_zone_in_the_works_currency(site, django_assert_max_num_queries):
+    request = page_request(site)
+    with django_assert_max_num_queries(1):
+        html = Template(RATES).render(Context({"request": request, "currency": "GBP"}))
+    text = " ".join(html.replace("</span>", " ").split())
+    for expected in ("United Kingdom £40.00", "European Union £90.00", "Rest of the world £150.00"):
+        assert expected in text
+    assert text.startswith('<p class="shipping-rates">Insured delivery:')
+    with django_assert_max_num_queries(0):  # the settings are cached on the request
+        again = Template(RATES).render(Context({"request": request, "currency": "EUR"}))
+    assert "€90.00" in again and "£" not in again
+
+
+@pytest.mark.django_db
+def test_shipping_rates_are_the_same_for_every_visitor(site, client):
+    anonymous = page_request(site)
+    collector = page_request(site, HTTP_COOKIE="sessionid=abc; csrftoken=tok")
+    collector.session = {"artspot-cart": {"1": 1}}
+    rendered = [
+        Template(RATES).render(
+            Context({"request": request, "currency": "GBP", "csrf_token": "tok-secret"})
+        )
+        for request in (anonymous, collector)
+    ]
+    assert rendered[0] == rendered[1]
+    assert "tok" not in rendered[0] and "csrf" not in rendered[0]
+
+
+@pytest.mark.django_db
+def test_shipping_quote_is_what_checkout_charges(site):
+    assert shipping_quote(site, "GB", "GBP") == Decimal("40.00")
+    assert shipping_quote(site, "fr", "EUR") == Decimal("90.00")
+    assert shipping_quote(site, "US", "USD") == Decimal("150.00")
+    assert shipping_quote(site, "JP", "JPY") == Decimal("150")
+    order = checkout(ArtworkFactory(), "b@ex.com")
+    assert order.shipping == shipping_quote(site, order.shipping_country.code, order.currency)
