@@ -4,8 +4,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from wagtail.models import Site
 
@@ -14,7 +16,44 @@ from shop.addresses import format_address_lines, validate_address, validate_phon
 from shop.forms import ShippingAddressForm
 from shop.models import ShopSettings
 from shop.rates import shipping_quote
-from tests.support.shop import checkout
+from tests.support.shop import checkout, pay
+
+# --- one money format ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_order_confirmation_email_shows_pounds(django_capture_on_commit_callbacks):
+    order = checkout(ArtworkFactory(title="Tidal Ledger", price=Decimal("17780.00")), "a@ex.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pay(order)
+    (email,) = [m for m in mail.outbox if m.subject == f"Your ArtSpot order {order.number}"]
+    html = email.alternatives[0][0]
+    shipping, total = f"£{order.shipping:,.2f}", f"£{order.total:,.2f}"
+    for body in (email.body, html):
+        assert "£17,780.00" in body
+        assert shipping in body and total in body
+        assert "GBP" not in body  # not "GBP 17805.00"
+    assert f"Total: {total}" in email.body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "shown", "hidden"),
+    [
+        ({"price": Decimal("1800.00")}, "£1,800.00", "Price on request"),
+        ({"price": Decimal("3150.50"), "currency": "EUR"}, "€3,150.50", "Price on request"),
+        ({"price": None, "price_on_request": True}, "Price on request", "£"),
+        ({"price": Decimal("900.00"), "price_on_request": True}, "Price on request", "900"),
+    ],
+)
+def test_enquiry_email_prices_the_work_or_says_on_request(fields, shown, hidden):
+    artwork = ArtworkFactory(**fields)
+    inquiry = SimpleNamespace(name="Olu Park", email="olu@ex.com", phone="", message="Hello")
+    context = {"artwork": artwork, "inquiry": inquiry, "admin_url": "http://x/admin/"}
+    for name in ("inquiry_team.txt", "inquiry_team.html"):
+        body = render_to_string(f"artworks/email/{name}", context)
+        assert shown in body and hidden not in body
+
 
 # --- addresses -----------------------------------------------------------------------------
 
