@@ -8,6 +8,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.exports import SafeExportIndexView, SafeExportSnippetIndexView
+
 from .models import Artwork, ArtworkInquiry, ArtworkUnit, Availability, Medium
 
 
@@ -36,6 +38,7 @@ class ArtworkViewSet(SnippetViewSet):
     model = Artwork
     icon = "image"
     menu_label = "Artworks"
+    index_view_class = SafeExportSnippetIndexView
     list_display = [
         ThumbnailColumn("thumbnail", label=""),
         "title",
@@ -95,6 +98,8 @@ class ArtworkInquiryViewSet(ModelViewSet):
     model = ArtworkInquiry
     icon = "mail"
     menu_label = "Enquiries"
+    # Enquiries are written by the public: the export must not carry their formulas.
+    index_view_class = SafeExportIndexView
     list_display = [
         "name",
         "email",

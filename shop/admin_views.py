@@ -26,6 +26,7 @@ from wagtail.admin import messages
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.views import IndexView, InspectView
 
+from core.exports import SafeSpreadsheetExportMixin
 from core.money import format_money
 
 from . import lifecycle
@@ -202,16 +203,10 @@ class CreatedRangeFilter(DateFieldListFilter):
         ]
 
 
-def _csv_safe(value):
-    """Keep spreadsheet programs from running a customer's text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class OrderIndexView(IndexView):
+class OrderIndexView(SafeSpreadsheetExportMixin, IndexView):
     """The list. Only the declared filters are accepted from the query string: modeladmin would
-    otherwise apply any ``field__lookup`` it is given (``user__password__startswith``, say)."""
+    otherwise apply any ``field__lookup`` it is given (``user__password__startswith``, say).
+    Its CSV and XLSX exports go through the safe-export mixin, like every admin export."""
 
     export_headings = {
         "payment_status": "Payment",
@@ -250,9 +245,6 @@ class OrderIndexView(IndexView):
                 value = str(value)  # a country, say: XLSX cells take plain values only
             row[name] = value
         return row
-
-    def write_csv_row(self, writer, row_dict):
-        return super().write_csv_row(writer, {k: _csv_safe(v) for k, v in row_dict.items()})
 
 
 # --- forms ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.urls import re_path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
+from wagtail_modeladmin.helpers import AdminURLHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
 from core.money import format_money
@@ -31,12 +32,21 @@ from .admin_views import (
 from .models import Order, OrderLine
 
 
+class OrderURLHelper(AdminURLHelper):
+    """Order URLs take the order's integer key only: anything else is not found. (modeladmin's
+    ``[-\\w]+`` would hand ``abc`` to the database lookup, which fails with a 500.)"""
+
+    def _get_object_specific_action_url_pattern(self, action):
+        return rf"^{self.base_url_path}/{action}/(?P<instance_pk>[0-9]{{1,18}})/$"
+
+
 class OrderAdmin(ModelAdmin):
     model = Order
     menu_label = "Orders"
     menu_icon = "list-ul"
     menu_order = 250
     permission_helper_class = OrderPermissionHelper
+    url_helper_class = OrderURLHelper
     index_view_class = OrderIndexView
     inspect_view_class = OrderInspectView
     inspect_view_enabled = True

@@ -219,7 +219,7 @@ def test_order_page_shows_lines_money_address_references_and_history(team, paid)
     page = html(team.get(inspect_url(order)))
     assert "Harbour Print" in page and "1/5" in page
     assert edition.artist.title in page
-    assert "GBP 250.00" in page and "GBP 275.00" in page  # price at purchase, total
+    assert "£250.00" in page and "£275.00" in page  # price at purchase, total
     assert "1 Quay St" in page and "Bristol" in page
     assert order.payment_session_id in page and f"pi_local_{order.number}" in page
     assert "SS-4242" in page
