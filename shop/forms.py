@@ -24,8 +24,12 @@ class CheckoutForm(forms.Form):
         choices=[
             (code, name) for code, name in countries if code not in STRIPE_UNSUPPORTED_COUNTRIES
         ],
-        help_text="Shipping is priced by destination; you enter the full address when you pay.",
+        help_text="Shipping is priced by destination.",
     )
+
+    @staticmethod
+    def country_codes() -> set[str]:
+        return {code for code, _ in countries if code not in STRIPE_UNSUPPORTED_COUNTRIES}
 
 
 class TestPaymentForm(forms.Form):

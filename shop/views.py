@@ -34,11 +34,24 @@ from .payments import (
     deliver_locally,
     get_gateway,
 )
+from .rates import shipping_quote
 from .webhooks import handle_webhook
 
 
 def _back(request: HttpRequest, fallback: str = "shop:cart") -> HttpResponse:
     return redirect(fallback)
+
+
+SHIPPING_COUNTRY_KEY = "shipping-country"
+
+
+def _shipping_country(request: HttpRequest) -> str:
+    """The destination the visitor chose in the cart (kept in the session), else the home one."""
+    chosen = request.GET.get("country", "").upper()
+    if chosen and chosen in CheckoutForm.country_codes():
+        request.session[SHIPPING_COUNTRY_KEY] = chosen
+        return chosen
+    return request.session.get(SHIPPING_COUNTRY_KEY) or "GB"
 
 
 @never_cache
@@ -49,12 +62,22 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     cancelled = request.GET.get("cancelled")
     if cancelled:
         messages.info(request, "Payment cancelled. Your cart is as you left it.")
+    subtotal = Cart.subtotal(lines)
+    country = _shipping_country(request)
+    currency = lines[0].artwork.currency if lines else "GBP"
+    site = Site.find_for_request(request) or Site.objects.get(is_default_site=True)
+    shipping = shipping_quote(site, country, currency)
     return TemplateResponse(
         request,
         "shop/cart.html",
         {
             "lines": lines,
-            "subtotal": Cart.subtotal(lines),
+            "subtotal": subtotal,
+            "currency": currency,
+            "shipping": shipping,
+            "total": subtotal + shipping,
+            "country_form": CheckoutForm(initial={"country": country}),
+            "country": country,
             "can_checkout": bool(lines) and all(line.can_buy for line in lines),
         },
     )
@@ -109,7 +132,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your cart is empty.")
         return redirect("shop:cart")
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
-    form = CheckoutForm(request.POST or None, initial={**initial, "country": "GB"})
+    country = request.session.get(SHIPPING_COUNTRY_KEY) or "GB"
+    form = CheckoutForm(request.POST or None, initial={**initial, "country": country})
     status = 200
     if request.method == "POST":
         if getattr(request, "limited", False):
