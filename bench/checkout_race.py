@@ -186,11 +186,21 @@ def prepare(buyer: Buyer, base: str) -> None:
         raise RuntimeError(f"add to cart answered {added.status_code}")
 
 
+# A UK delivery address and phone, as the checkout form asks for them.
+CHECKOUT_ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 Quay Street",
+    "city": "Bristol",
+    "postal_code": "BS1 4DJ",
+    "phone": "+44 117 496 0123",
+}
+
+
 def check_out(buyer: Buyer, base: str) -> None:
     started = time.perf_counter()
     response = buyer.session.post(
         f"{base}/shop/checkout/",
-        {"email": f"buyer{buyer.n}@bench.test", "country": "GB",
+        {"email": f"buyer{buyer.n}@bench.test", "country": "GB", **CHECKOUT_ADDRESS,
          "csrfmiddlewaretoken": buyer.csrf},
         allow_redirects=False, timeout=REQUEST_TIMEOUT,
     )  # fmt: skip
@@ -234,9 +244,9 @@ def database_check(works: list[Work]) -> dict[int, tuple[int, int]]:
     """Per work: (orders holding or owning its units, units whose hold points at two orders)."""
     from django.db.models import Count
 
-    from shop.models import OrderLine, OrderStatus
+    from shop.models import FulfilmentStatus, OrderLine
 
-    live = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
+    live = OrderLine.objects.exclude(order__fulfilment_status=FulfilmentStatus.CANCELLED)
     result = {}
     for work in works:
         lines = live.filter(artwork_id=work.pk)

@@ -81,6 +81,16 @@ PURCHASE_STEPS = ("add", "checkout", "pay")
 
 
 # --- setup --------------------------------------------------------------------------------------
+# A UK delivery address and phone, as the checkout form asks for them.
+CHECKOUT_ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 Quay Street",
+    "city": "Bristol",
+    "postal_code": "BS1 4DJ",
+    "phone": "+44 117 496 0123",
+}
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--collectors", type=int, default=500, help="collectors (500)")
@@ -325,7 +335,12 @@ class Browser:
         return self.notice()
 
     def checkout_form(self) -> dict[str, str]:
-        return {"email": self.c.email, "country": "GB", "csrfmiddlewaretoken": self.csrf}
+        return {
+            "email": self.c.email,
+            "country": "GB",
+            **CHECKOUT_ADDRESS,
+            "csrfmiddlewaretoken": self.csrf,
+        }
 
     def checkout(self):
         """POST the checkout form, waiting in the waiting room as its script does."""
@@ -481,7 +496,7 @@ def database_check(drop: Drop) -> dict[str, int]:
     from shop.models.orders import PAID_STATUSES
 
     ids = [w.pk for w in drop.works]
-    paid = OrderLine.objects.filter(artwork_id__in=ids, order__status__in=PAID_STATUSES)
+    paid = OrderLine.objects.filter(artwork_id__in=ids, order__payment_status__in=PAID_STATUSES)
     units_sold = ArtworkUnit.objects.filter(artwork_id__in=ids, sold_at__isnull=False).count()
     shared_units = paid.values("unit").annotate(n=Count("order", distinct=True)).filter(n__gt=1)
     per_work = dict(paid.values_list("artwork").annotate(n=Count("pk")))
@@ -497,8 +512,8 @@ def database_check(drop: Drop) -> dict[str, int]:
         "paid lines": paid.count(),
         "oversold": shared_units.count() + over_units,
         "over limit": sum(row["n"] - PER_COLLECTOR_LIMIT for row in per_collector),
-        "paid orders": Order.objects.filter(status__in=PAID_STATUSES).count(),
-        "unpaid orders": Order.objects.exclude(status__in=PAID_STATUSES).count(),
+        "paid orders": Order.objects.filter(payment_status__in=PAID_STATUSES).count(),
+        "unpaid orders": Order.objects.exclude(payment_status__in=PAID_STATUSES).count(),
     }
     connection.close()
     return result

@@ -54,6 +54,12 @@ class TestPaymentForm(forms.Form):
         help_text="Test mode: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.",
     )
 
+    def __init__(self, *args, address_known: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if address_known:  # given at checkout: only the card is asked for here
+            for name in ("name", "line1", "line2", "city", "postal_code"):
+                del self.fields[name]
+
     def clean_card(self) -> str:
         digits = "".join(ch for ch in self.cleaned_data["card"] if ch.isdigit())
         if digits not in ("4242424242424242", "4000000000000002"):

@@ -151,7 +151,6 @@ class StripeGateway:
         params: dict = {
             "mode": "payment",
             "line_items": _line_items(order),
-            "shipping_address_collection": {"allowed_countries": allowed_countries},
             "shipping_options": [
                 {
                     "shipping_rate_data": {
@@ -172,6 +171,21 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if order.shipping_line1:  # given at checkout, validated for its country
+            params["payment_intent_data"]["shipping"] = {
+                "name": order.shipping_name,
+                "phone": order.shipping_phone,
+                "address": {
+                    "line1": order.shipping_line1,
+                    "line2": order.shipping_line2,
+                    "city": order.shipping_city,
+                    "postal_code": order.shipping_postal_code,
+                    "state": order.shipping_state,
+                    "country": str(order.shipping_country),
+                },
+            }
+        else:
+            params["shipping_address_collection"] = {"allowed_countries": allowed_countries}
         if automatic_tax:
             params["automatic_tax"] = {"enabled": True}
         try:

@@ -24,7 +24,7 @@ from drops.entry import admission_time
 
 from .cart import Cart, CartError
 from .checkout import CheckoutError, start_checkout
-from .forms import CartChangeForm, CheckoutForm, TestPaymentForm
+from .forms import CartChangeForm, CheckoutForm, ShippingAddressForm, TestPaymentForm
 from .models import Order
 from .payments import (
     InvalidWebhook,
@@ -132,8 +132,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your cart is empty.")
         return redirect("shop:cart")
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
-    country = request.session.get(SHIPPING_COUNTRY_KEY) or "GB"
-    form = CheckoutForm(request.POST or None, initial={**initial, "country": country})
+    chosen = request.session.get(SHIPPING_COUNTRY_KEY) or "GB"
+    form = CheckoutForm(request.POST or None, initial={**initial, "country": chosen})
+    # The address fields follow the destination (a US address asks for a state …).
+    country = str(request.POST.get("country") or chosen).upper()[:2]
+    address_form = ShippingAddressForm(request.POST or None, country=country)
     status = 200
     if request.method == "POST":
         if getattr(request, "limited", False):
@@ -141,7 +144,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 request, "Too many checkout attempts. Please wait a minute and try again."
             )
             status = 429
-        elif form.is_valid():
+        elif all([form.is_valid(), address_form.is_valid()]):  # both, to show every error
             admit_at = admission_time(request, [line.artwork.pk for line in lines])
             if admit_at is not None and admit_at > timezone.now():
                 return TemplateResponse(
@@ -149,10 +152,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     "shop/waiting_room.html",
                     {
                         "form": form,
+                        "address_form": address_form,
                         "admit_at": admit_at,
                         "wait_seconds": (admit_at - timezone.now()).total_seconds(),
                     },
                 )
+            address = address_form.cleaned_data
             try:
                 order = start_checkout(
                     lines=lines,
@@ -162,6 +167,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     site=Site.find_for_request(request) or Site.objects.get(is_default_site=True),
                     absolute_url=request.build_absolute_uri,
                     session_key=request.session.session_key,
+                    address={
+                        "shipping_name": address["name"],
+                        "shipping_line1": address["line1"],
+                        "shipping_line2": address.get("line2", ""),
+                        "shipping_city": address.get("city", ""),
+                        "shipping_postal_code": address.get("postal_code", ""),
+                        "shipping_state": address.get("region", ""),
+                        "shipping_phone": address["phone"],
+                    },
                 )
             except CheckoutError as error:
                 messages.error(request, str(error))
@@ -173,7 +187,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "shop/checkout.html",
-        {"form": form, "lines": lines, "subtotal": Cart.subtotal(lines)},
+        {
+            "form": form,
+            "address_form": address_form,
+            "lines": lines,
+            "subtotal": Cart.subtotal(lines),
+        },
         status=status,
     )
 
@@ -187,7 +206,7 @@ def test_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     order = get_object_or_404(Order, payment_session_id=session_id)
     if not order.is_pending_payment:
         return redirect(order.signed_url())
-    form = TestPaymentForm(request.POST or None)
+    form = TestPaymentForm(request.POST or None, address_known=bool(order.shipping_line1))
     if request.method == "POST":
         if "cancel" in request.POST:
             deliver_locally(
@@ -205,16 +224,18 @@ def test_payment(request: HttpRequest, session_id: str) -> HttpResponse:
                     "card", "Your card was declined (test card). Try 4242 4242 4242 4242."
                 )
             else:
+                data = form.cleaned_data
                 address = {
-                    "line1": form.cleaned_data["line1"],
-                    "line2": form.cleaned_data["line2"],
-                    "city": form.cleaned_data["city"],
-                    "postal_code": form.cleaned_data["postal_code"],
-                    "state": "",
+                    "line1": data.get("line1") or order.shipping_line1,
+                    "line2": data.get("line2") or order.shipping_line2,
+                    "city": data.get("city") or order.shipping_city,
+                    "postal_code": data.get("postal_code") or order.shipping_postal_code,
+                    "state": order.shipping_state,
                     "country": str(order.shipping_country),
                 }
+                name = data.get("name") or order.shipping_name
                 deliver_locally(
-                    completed_session_event(order, session_id, address, form.cleaned_data["name"]),
+                    completed_session_event(order, session_id, address, name),
                     gateway.webhook_secret,
                 )
                 Cart(request).clear()

@@ -14,6 +14,7 @@ from django.core import mail
 from artworks.factories import ArtworkFactory
 from shop.models import FulfilmentStatus, Hold, Order, OrderEvent, PaymentStatus
 from shop.payments import completed_session_event, sign_payload
+from tests.support.shop import checkout_form
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -68,7 +69,7 @@ def add(client, artwork):
 
 
 def checkout(client, email="ana@example.com"):
-    return client.post("/shop/checkout/", {"email": email, "country": "GB"}, follow=True)
+    return client.post("/shop/checkout/", checkout_form(email), follow=True)
 
 
 def test_a_hanging_provider_costs_the_timeout_releases_the_hold_and_the_retry_succeeds(
@@ -91,7 +92,7 @@ def test_a_hanging_provider_costs_the_timeout_releases_the_hold_and_the_retry_su
     assert not Hold.objects.filter(order=failed).exists()  # released at once, not in 15 minutes
 
     stripe.STRIPE_API_BASE = fake_stripe.url  # the provider is back
-    response = client.post("/shop/checkout/", {"email": "ana@example.com", "country": "GB"})
+    response = client.post("/shop/checkout/", checkout_form("ana@example.com"))
     assert response.status_code == 302
     assert response["Location"].startswith(fake_stripe.url)
     retry = Order.objects.exclude(pk=failed.pk).get(email="ana@example.com")
@@ -114,8 +115,10 @@ def test_one_visitor_cannot_hoard_across_checkouts(client, settings):
     first, second = ArtworkFactory.create_batch(2), ArtworkFactory.create_batch(2)
     for work in first:
         add(client, work)
-    assert checkout(client, email="bot@example.com").redirect_chain[-1][0].startswith(
-        "/shop/test-payment/"
+    assert (
+        checkout(client, email="bot@example.com")
+        .redirect_chain[-1][0]
+        .startswith("/shop/test-payment/")
     )
     session = client.session
     session["cart"] = {str(work.pk): 1 for work in second}
@@ -181,3 +184,25 @@ def test_a_payment_that_does_not_match_leaves_the_order_unpaid(
     response = _post_payment(client, order)
     order.refresh_from_db()
     assert order.payment_status == PaymentStatus.PAID
+
+
+def test_checkout_validates_the_address_and_phone_for_the_country(client):
+    work = ArtworkFactory(price=Decimal("500.00"))
+    add(client, work)
+    bad = checkout_form(postal_code="NOT A CODE", phone="12")
+    response = client.post("/shop/checkout/", bad)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a valid UK postcode" in html
+    assert "phone" in html.lower() and not Hold.objects.exists()
+    response = client.post("/shop/checkout/", checkout_form(country="US", region=""))
+    assert response.status_code == 400 and "state" in response.content.decode().lower()
+
+    response = client.post("/shop/checkout/", checkout_form(postal_code="bs14dj"))
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.shipping_postal_code == "BS1 4DJ"
+    assert order.shipping_phone == "+441174960123"
+    assert order.address_lines == [
+        "Ana Ruiz", "1 Quay Street", "Bristol", "BS1 4DJ", "United Kingdom"
+    ]  # fmt: skip

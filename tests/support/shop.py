@@ -19,6 +19,38 @@ from shop.models import Order, OrderLine, PaymentEvent, Refund
 from shop.offers import offer_for
 from shop.payments import completed_session_event, deliver_locally, get_gateway
 
+# What the checkout form asks for, per destination: a delivery address and a phone number.
+CHECKOUT_ADDRESSES = {
+    "GB": {
+        "name": "Ana Ruiz",
+        "line1": "1 Quay Street",
+        "city": "Bristol",
+        "postal_code": "BS1 4DJ",
+        "phone": "+44 117 496 0123",
+    },
+    "FR": {
+        "name": "Ana Ruiz",
+        "line1": "3 rue des Arts",
+        "city": "Paris",
+        "postal_code": "75003",
+        "phone": "+33 1 42 68 53 00",
+    },
+    "US": {
+        "name": "Ana Ruiz",
+        "line1": "1 Market St",
+        "city": "San Francisco",
+        "region": "CA",
+        "postal_code": "94105",
+        "phone": "+1 415 555 2671",
+    },
+}
+
+
+def checkout_form(email: str = "ana@example.com", country: str = "GB", **extra) -> dict:
+    """A complete checkout form: email, destination and its address and phone."""
+    return {"email": email, "country": country, **CHECKOUT_ADDRESSES.get(country, {}), **extra}
+
+
 ADDRESS = {
     "line1": "9 Harbour Row",
     "line2": "",
