@@ -15,14 +15,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
 
 from .models import Hold, Order, OrderLine
 from .models.orders import PaymentStatus
+
+
+# Pages read unexpired holds from the cache (see active_holds); a change clears it.
+HOLDS_CACHE_KEY = "shop:unexpired-holds"
+HOLDS_CACHE_SECONDS = 60
 
 
 class CannotHold(Exception):
@@ -122,6 +128,7 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
         # Lapsed holds on the chosen units make way for the new ones (one row per unit).
         Hold.objects.filter(unit__in=[u.pk for u in chosen]).delete()
         Hold.objects.bulk_create([Hold(unit=u, order=order, held_until=until) for u in chosen])
+        _holds_changed()
         for unit in chosen:
             artwork = by_artwork[unit.artwork_id]
             OrderLine.objects.create(
@@ -145,6 +152,7 @@ def release_holds(order: Order) -> int:
         unit_ids = list(Hold.objects.filter(order=order).values_list("unit_id", flat=True))
         _locked_units(pk__in=unit_ids)
         released, _ = Hold.objects.filter(order=order, unit__in=unit_ids).delete()
+        _holds_changed()
     return released
 
 
@@ -163,6 +171,7 @@ def sell_order_units(order: Order) -> bool:
         return False
     Hold.objects.filter(unit__in=unit_ids).delete()
     ArtworkUnit.objects.filter(pk__in=unit_ids).update(sold_at=now)
+    _holds_changed()
     return True
 
 
@@ -199,16 +208,36 @@ def release_expired_holds() -> int:
 def active_holds(artwork_ids: Iterable[int] | None = None, now: datetime | None = None):
     """Per artwork: units held right now and when the first of those holds lapses.
 
-    One query; without ``artwork_ids`` it covers every active hold on the site (a small set: a
-    hold lasts minutes and one visitor may hold only a few works).
+    Without ``artwork_ids`` (pages) the answer comes from the cache when it can: the list of
+    unexpired holds, kept until a hold is made, released or sold (see :func:`_holds_changed`)
+    and compared with the clock here, so a lapsed hold stops counting on time. With
+    ``artwork_ids`` (the cart and checkout) it is read from the database.
     """
     now = now or timezone.now()
+    if artwork_ids is None:
+        rows = cache.get(HOLDS_CACHE_KEY)
+        if rows is None:
+            rows = _unexpired_holds(now)
+            cache.set(HOLDS_CACHE_KEY, rows, HOLDS_CACHE_SECONDS)
+    else:
+        rows = _unexpired_holds(now, artwork_ids)
+    result: dict[int, tuple[int, datetime]] = {}
+    for artwork_id, held_until in rows:
+        if held_until > now:
+            count, first = result.get(artwork_id, (0, held_until))
+            result[artwork_id] = (count + 1, min(first, held_until))
+    return result
+
+
+def _unexpired_holds(now: datetime, artwork_ids: Iterable[int] | None = None) -> list:
     rows = Hold.objects.filter(held_until__gt=now, unit__sold_at__isnull=True)
     if artwork_ids is not None:
         rows = rows.filter(unit__artwork__in=list(artwork_ids))
-    return {
-        row["unit__artwork"]: (row["held"], row["first_lapse"])
-        for row in rows.values("unit__artwork").annotate(
-            held=Count("pk"), first_lapse=Min("held_until")
-        )
-    }
+    return list(rows.values_list("unit__artwork_id", "held_until"))
+
+
+def _holds_changed() -> None:
+    """Holds were made, released or sold: forget the cached list now and again at the commit
+    (a page read between the two would otherwise cache the list as it was before)."""
+    cache.delete(HOLDS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(HOLDS_CACHE_KEY))

@@ -11,8 +11,8 @@ An :class:`Offer` says, for one moment:
 
 Inputs: the work's own fields and stock (``artworks``), the shop's active holds, and the sale
 windows of the drops it is in (``drops.sale``: the shop asks, drops know nothing of the shop).
-For a page of works that is one query for holds and one cache read for drop windows, whatever the
-number of works; both are kept on the request so every card of a page shares them.
+For a page of works that is two cache reads (unexpired holds, drop windows; a query each when
+cold), whatever the number of works; both are kept on the request so every card shares them.
 """
 
 from __future__ import annotations

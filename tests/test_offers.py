@@ -177,13 +177,30 @@ def test_editions_say_how_many_are_left():
 
 
 def test_offers_for_a_page_of_works_cost_a_fixed_number_of_queries(django_assert_num_queries):
+    from django.test import RequestFactory
+
     from artworks.models import Artwork
 
     for _ in range(6):
         ArtworkFactory()
     works = list(Artwork.objects.for_listing()[:30])
     assert len(works) >= 6
-    # One for the active holds, one for the drop windows (a cold cache), whatever the count.
+    # Cold caches: one query for the unexpired holds, one for the drop windows.
     with django_assert_num_queries(2):
-        offers = offers_for(works)
+        offers = offers_for(works, request=RequestFactory().get("/"))
     assert len(offers) == len(works)
+    # Warm: none, for another request and the same page.
+    with django_assert_num_queries(0):
+        offers_for(works, request=RequestFactory().get("/"))
+    # The cart and checkout read fresh: two queries for any number of works.
+    with django_assert_num_queries(2):
+        offers_for(works, fresh=True)
+
+
+def test_a_new_hold_shows_on_the_next_page_view(client):
+    from tests.support.shop import checkout
+
+    work = ArtworkFactory(title="Brimvale Heron")
+    assert ">Available<" in _get(client, work.get_url())  # the holds list is now cached
+    checkout(work, "ana@example.com")
+    assert ">On hold<" in _get(client, work.get_url())
