@@ -25,7 +25,6 @@ from artworks.models import Artwork, ArtworkUnit
 from .models import Hold, Order, OrderLine
 from .models.orders import PaymentStatus
 
-
 # Pages read unexpired holds from the cache (see active_holds); a change clears it.
 HOLDS_CACHE_KEY = "shop:unexpired-holds"
 HOLDS_CACHE_SECONDS = 60

@@ -199,8 +199,16 @@ class StripeGateway:
     def expire_checkout_session(self, session_id: str) -> None:
         try:
             self.client.v1.checkout.sessions.expire(session_id)
-        except stripe.InvalidRequestError:
-            pass  # already complete or expired: nothing to do
+        except stripe.InvalidRequestError as refusal:
+            # Already expired (nothing to do) or already paid (the payment must not be lost).
+            try:
+                session = self.client.v1.checkout.sessions.retrieve(session_id)
+            except stripe.StripeError as error:
+                raise _error(error, "Could not check the payment session.") from error
+            if session.status == "complete":
+                raise PaymentError(
+                    "The collector has just paid for this order; it shows as paid in a moment."
+                ) from refusal
         except stripe.StripeError as error:
             raise _error(error, "Could not expire the payment session.") from error
 

@@ -18,7 +18,9 @@ from artworks.models import Artwork, ArtworkInquiry, Availability, Medium
 from artworks.room import CHAIR_HEIGHT, room_scene
 from artworks.tasks import notify_team_of_inquiry
 from core.factories import ImageFactory
-from shop.models import Order
+from shop import inventory
+from shop.models import Hold, Order
+from shop.offers import OfferState, offer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +91,7 @@ def test_editor_drafts_previews_publishes_and_unpublishes(admin_client, client):
     assert artwork.live
     page = client.get("/artworks/tidal-ledger-maud-lisle/")
     assert page.status_code == 200
-    assert "£3,200" in page.content.decode()
+    assert "£3,200.00" in page.content.decode()
     assert "Tidal Ledger" in client.get(f"/artworks/?artist={artist.slug}").content.decode()
 
     artwork.unpublish()
@@ -138,29 +140,43 @@ def test_scheduled_artwork_goes_live_only_when_publish_scheduled_runs_after_its_
 
 
 def test_availability_is_derived_from_inventory():
+    """Stock (sold, withheld, in stock) is the artwork's; a checkout's hold is the shop's offer."""
     edition = ArtworkFactory(is_edition=True, edition_size=3, medium=Medium.PRINT)
     assert edition.units.count() == 3
-    assert edition.current_availability == Availability.AVAILABLE
 
     def fresh():
-        return Artwork.objects.with_availability().get(pk=edition.pk).availability
+        return Artwork.objects.with_availability().get(pk=edition.pk)
 
+    def offer():
+        return offer_for(fresh(), fresh=True)
+
+    assert fresh().availability == Availability.AVAILABLE
+    assert (offer().state, offer().left_text) == (OfferState.AVAILABLE, "3 of 3 left")
     edition.units.filter(number__lte=2).update(sold_at=timezone.now())
-    assert fresh() == Availability.AVAILABLE
+    assert fresh().availability == Availability.AVAILABLE
+    assert (fresh().units_in_stock, offer().left_text) == (1, "1 of 3 left")
     order = Order.objects.create(
         email="a@example.com", currency="GBP", shipping_zone="domestic", shipping_country="GB"
     )
-    edition.units.filter(number=3).update(
-        held_by=order, held_until=timezone.now() + timedelta(minutes=15)
-    )
-    assert fresh() == Availability.ON_HOLD
-    edition.units.filter(number=3).update(held_until=timezone.now() - timedelta(seconds=1))
-    assert fresh() == Availability.AVAILABLE  # an expired hold stops counting at once
-    edition.units.update(sold_at=timezone.now(), held_by=None, held_until=None)
-    assert fresh() == Availability.SOLD
+    hold = Hold.objects.create(
+        unit=edition.units.get(number=3), order=order,
+        held_until=timezone.now() + timedelta(minutes=15),
+    )  # fmt: skip
+    assert fresh().availability == Availability.AVAILABLE  # in stock, though held
+    assert (offer().state, offer().label, offer().can_buy) == (OfferState.ON_HOLD, "On hold", False)
+    Hold.objects.filter(pk=hold.pk).update(held_until=timezone.now() - timedelta(seconds=1))
+    assert offer().state == OfferState.AVAILABLE  # an expired hold stops counting at once
+    assert offer().can_buy
+    Hold.objects.filter(pk=hold.pk).delete()
+    edition.units.update(sold_at=timezone.now())
+    assert fresh().availability == Availability.SOLD
+    assert (offer().state, offer().label) == (OfferState.SOLD, "Sold")
 
     not_for_sale = ArtworkFactory(for_sale=False)
-    assert not_for_sale.current_availability == Availability.NOT_FOR_SALE
+    annotated = Artwork.objects.with_availability().get(pk=not_for_sale.pk)
+    assert annotated.availability == Availability.NOT_FOR_SALE
+    assert not_for_sale.stock_label == "Not for sale"
+    assert offer_for(not_for_sale, fresh=True).state == OfferState.NOT_FOR_SALE
 
 
 def test_edition_size_keeps_one_unit_per_number_and_protects_sold_numbers():
@@ -210,8 +226,9 @@ def test_detail_page_shows_everything_a_collector_needs(client, django_assert_ma
     assert response.status_code == 200
     for text in (
         "Harbour Grid",
-        "£2,400",
+        "£2,400.00",
         "Available",
+        "10 of 10 left",
         "60 × 80 cm",
         "23.6 × 31.5 in",
         "70 × 90 cm",
@@ -284,6 +301,16 @@ def test_enquiry_form_needs_post(client):
     assert client.get(f"/artworks/{artwork.slug}/enquire/").status_code == 405
 
 
+def place_hold(artwork) -> None:
+    """Hold the work for someone's checkout, as the shop does."""
+    order = Order.objects.create(
+        email="h@example.com", currency="GBP", shipping_zone="domestic", shipping_country="GB"
+    )
+    inventory.hold_units(
+        order, [inventory.Request(artwork, 1)], until=timezone.now() + timedelta(minutes=15)
+    )
+
+
 def test_artist_page_lists_live_works_available_first(client, django_assert_max_num_queries):
     artist = ArtistPageFactory(title="Ilse Brandt")
     sold = ArtworkFactory(artist=artist, title="Sold Work")
@@ -295,6 +322,15 @@ def test_artist_page_lists_live_works_available_first(client, django_assert_max_
         html = client.get(artist.url).content.decode()
     assert html.index("Available Work") < html.index("Sold Work")
     assert "Draft Work" not in html
+    for n in range(3):  # more works, held or not, do not mean more queries
+        ArtworkFactory(artist=artist, title=f"More Work {n}")
+    place_hold(ArtworkFactory(artist=artist, title="Held Work"))
+    client.get(artist.url)
+    with django_assert_max_num_queries(16):
+        html = client.get(artist.url).content.decode()
+    assert "More Work 2" in html and "Held Work" in html
+    held_card = html[html.index("Held Work") :].split("</li>")[0]
+    assert "On hold" in held_card
 
 
 def test_admin_listing_filters_and_exports(admin_client):

@@ -19,9 +19,9 @@ from curations.models import ArtworkCollectionPage, CollectionArtwork
 # Every query a collection page makes with cold caches: routing and site (9), menu and settings
 # (3), the collection's rows (1), one for_listing() query with its prefetches of images and their
 # renditions (3), the index page for the artwork URLs (1), the hero image and its renditions for
-# the page and its social card (3), the works whose drop hides their price until it opens (1,
-# cached site-wide). The same bound holds for 3 works and for 12.
-COLLECTION_PAGE_QUERY_BUDGET = 21
+# the page and its social card (3), and the shop's offers: the unexpired holds and the drops'
+# sale windows (1 each, cached site-wide). The same bound holds for 3 works and for 12.
+COLLECTION_PAGE_QUERY_BUDGET = 22
 
 CARD_TITLE = re.compile(r'<h3 class="card__title"><a href="[^"]*">([^<]*)</a></h3>')
 

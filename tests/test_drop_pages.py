@@ -52,6 +52,9 @@ def _html(client, url: str) -> str:
 def test_upcoming_drop_page_counts_down_hides_prices_and_offers_a_reminder(client, drop, work):
     with time_machine.travel(START - timedelta(hours=3), tick=False):
         html = _html(client, drop.url)
+        work_page = _html(client, f"/artworks/{work.slug}/")
+    # The work's own page carries the shop's badge, in the site's time.
+    assert "On sale 4 May 2027, 18:00 BST" in work_page and "2,450" not in work_page
     assert "Coming soon" in html
     assert f'data-countdown="{ISO_START}"' in html
     assert f'<time datetime="{ISO_START}" data-local-time>' in html
@@ -67,7 +70,7 @@ def test_prices_show_before_the_start_when_the_curator_allows(client, drop):
     drop.save_revision().publish()
     with time_machine.travel(START - timedelta(hours=3), tick=False):
         html = _html(client, drop.url)
-    assert "2,450" in html
+    assert "£2,450.00" in html
     assert "Price at release" not in html
 
 
@@ -76,7 +79,7 @@ def test_live_drop_page_shows_prices_and_no_countdown(client, drop):
         html = _html(client, drop.url)
     assert "Live now" in html
     assert "On sale now" in html
-    assert "2,450" in html
+    assert "£2,450.00" in html
     assert "data-countdown" not in html
     assert "/drop-alerts/" not in html  # nothing left to remind anyone of
 

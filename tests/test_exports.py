@@ -25,6 +25,7 @@ from core.exports import SafeSpreadsheetExportMixin, spreadsheet_safe
 from shop.cart import CartLine
 from shop.checkout import start_checkout
 from shop.models import Order
+from shop.offers import offer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +137,9 @@ def test_artworks_export_neutralises_formulas(admin_client, export_format):
 
 @pytest.fixture
 def hostile_order():
+    artwork = ArtworkFactory(artist__title=AT_SUM, price=Decimal("1800.00"))
     order = start_checkout(
-        lines=[CartLine(ArtworkFactory(artist__title=AT_SUM, price=Decimal("1800.00")), 1)],
+        lines=[CartLine(artwork, 1, offer_for(artwork, fresh=True))],
         email="=HYPERLINK(1)@example.com",
         country="GB",
         user=None,

@@ -23,6 +23,7 @@ from shop.payments import build_event, deliver_locally, minor_units
 from tests.support.shop import checkout_form
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.fakes.fixtures"]
 
 TEST_CARD = "4242 4242 4242 4242"
 
@@ -196,3 +197,21 @@ def test_the_collectors_page_shows_only_their_events_in_plain_words(
         assert staff_only not in page, staff_only
     # Every event the collector sees was written for them.
     assert page.count("<li><time") == order.events.filter(public=True).count()
+
+
+def test_cancelling_an_order_its_collector_has_just_paid_keeps_it(
+    team, settings, fake_stripe, django_capture_on_commit_callbacks
+):
+    """The team cancels a pending order whose Stripe session was paid a moment ago: the cancel is
+    refused and the order waits for its payment webhook instead of being cancelled under it."""
+    from tests.support.shop import checkout
+
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_API_BASE = fake_stripe.url
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    order = checkout(ArtworkFactory(price=Decimal("400.00")), "ana@example.com")
+    fake_stripe.complete_session(order.payment_session_id)
+    response = team.post(f"/admin/shop/order/cancel/{order.pk}/", {"restock": "on"}, follow=True)
+    assert "has just paid for this order" in response.content.decode()
+    order.refresh_from_db()
+    assert order.is_pending_payment

@@ -139,7 +139,7 @@ def test_artwork_results_show_image_artist_price_availability_and_a_marked_snipp
     html = _group(client.get(SEARCH, {"query": "zorquet"}).content.decode(), "artworks")
     assert "<picture" in html and "<img" in html
     assert "Quillon Vardexa" in html
-    assert "£2,400" in html
+    assert "£2,400.00" in html  # the shop's price text, always with pence
     assert "Available" in html
     # The description-only match explains itself with an excerpt of the description.
     assert "A study of <mark>zorquet</mark> light over the marsh at dusk." in html

@@ -20,7 +20,9 @@ from artists.factories import ArtistPageFactory
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
 from core import seo
-from shop.models import Order
+from shop import inventory
+from shop.models import Hold, Order
+from shop.offers import OfferState, offer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -232,16 +234,19 @@ def test_offer_follows_the_inventory(client):
     artwork.units.filter(number=1).update(sold_at=timezone.now())
     assert _offer(client, artwork)["availability"] == "https://schema.org/InStock"
 
-    hold = Order.objects.create(
+    order = Order.objects.create(
         email="a@example.com", currency="EUR", shipping_zone="domestic", shipping_country="GB"
     )
-    artwork.units.filter(sold_at__isnull=True).update(
-        held_by=hold, held_until=timezone.now() + timedelta(minutes=15)
+    inventory.hold_units(  # the two left, in someone's checkout
+        order, [inventory.Request(artwork, 2)], until=timezone.now() + timedelta(minutes=15)
     )
-    assert _db_availability(artwork) == "on-hold"
+    assert _db_availability(artwork) == "available"  # in stock: holds are the shop's
+    assert offer_for(artwork, fresh=True).state == OfferState.ON_HOLD
     assert _offer(client, artwork)["availability"] == "https://schema.org/Reserved"
 
-    artwork.units.update(sold_at=timezone.now(), held_by=None, held_until=None)
+    inventory.sell_order_units(order)
+    artwork.units.update(sold_at=timezone.now())
+    assert not Hold.objects.filter(order=order).exists()
     assert _db_availability(artwork) == "sold"
     offer = _offer(client, artwork)
     assert offer["availability"] == "https://schema.org/SoldOut"

@@ -10,7 +10,9 @@ from django.utils import timezone
 from artworks.factories import ArtworkFactory
 from artworks.models import Availability, Medium
 from shop.cart import SESSION_KEY
-from shop.models import Order, OrderStatus
+from shop.models import FulfilmentStatus, Hold, Order, PaymentStatus
+from shop.offers import OfferState, offer_for
+from tests.support.shop import CHECKOUT_ADDRESSES, checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +28,14 @@ def edition():
         title="Harbour Print", medium=Medium.PRINT, is_edition=True, edition_size=5,
         max_per_order=2, price=Decimal("250.00"),
     )  # fmt: skip
+
+
+def statuses(order) -> tuple[str, str]:
+    order.refresh_from_db()
+    return order.payment_status, order.fulfilment_status
+
+
+PENDING = (PaymentStatus.UNPAID, FulfilmentStatus.UNFULFILLED)
 
 
 def add(client, artwork, quantity=1, **extra):
@@ -107,7 +117,8 @@ def test_a_work_sold_meanwhile_is_flagged_in_the_cart(client, painting):
 
 
 def _checkout(client, email="ana@example.com", country="GB", **extra):
-    return client.post("/shop/checkout/", {"email": email, "country": country, **extra})
+    """The checkout form, complete: email, destination, and its delivery address and phone."""
+    return client.post("/shop/checkout/", checkout_form(email, country, **extra))
 
 
 def test_full_embedded_flow(client, painting, django_capture_on_commit_callbacks):
@@ -117,29 +128,34 @@ def test_full_embedded_flow(client, painting, django_capture_on_commit_callbacks
     payment_url = response["Location"]
     assert payment_url.startswith("/shop/test-payment/cs_local_")
     order = Order.objects.get(email="ana@example.com")
-    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert statuses(order) == PENDING and order.is_pending_payment
     assert order.total == Decimal("1825.00")  # £25 domestic shipping from the shop settings
-    page = client.get(payment_url)
-    assert "TEST MODE" in page.content.decode()
-    assert Order.objects.get(pk=order.pk).lines.get().unit.held_by_id == order.pk
+    # The address given at checkout, normalised for the destination, is the order's.
+    assert (order.shipping_name, order.shipping_line1, order.shipping_postal_code) == (
+        "Ana Ruiz", "1 Quay Street", "BS1 4DJ",
+    )  # fmt: skip
+    assert order.shipping_phone == "+441174960123"
+    page = client.get(payment_url).content.decode()
+    assert "TEST MODE" in page
+    assert 'name="card"' in page and 'name="line1"' not in page  # only the card is asked for
+    assert Hold.objects.get(unit=order.lines.get().unit).order_id == order.pk
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            payment_url,
-            {"name": "Ana Ruiz", "line1": "1 Quay St", "city": "Bristol", "postal_code": "BS1 4DJ",
-             "card": "4242 4242 4242 4242", "pay": "1"},
-        )  # fmt: skip
+        response = client.post(payment_url, {"card": "4242 4242 4242 4242", "pay": "1"})
     assert response.status_code == 302
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PAID
-    assert order.shipping_city == "Bristol"
+    city = order.shipping_city
+    assert statuses(order) == (PaymentStatus.PAID, FulfilmentStatus.UNFULFILLED)
+    assert order.is_paid
+    assert not Hold.objects.filter(order=order).exists()
+    assert order.shipping_city == city and order.shipping_line1 == "1 Quay Street"
     confirmation = client.get(response["Location"])
     assert confirmation.status_code == 200
     assert "your order is confirmed" in confirmation.content.decode()
     subjects = sorted(message.subject for message in mail.outbox)
     assert subjects == [f"New order {order.number}", f"Your ArtSpot order {order.number}"]
-    painting.refresh_from_db()
-    assert painting.current_availability == Availability.SOLD
+    assert offer_for(painting, fresh=True).state == OfferState.SOLD
+    stock = type(painting).objects.with_availability().get(pk=painting.pk)
+    assert stock.availability == Availability.SOLD
     assert "Sold" in client.get(f"/artworks/{painting.slug}/").content.decode()
     assert cart_items(client) == {}
 
@@ -147,19 +163,10 @@ def test_full_embedded_flow(client, painting, django_capture_on_commit_callbacks
 def test_declined_test_card_keeps_the_order_pending(client, painting):
     add(client, painting)
     payment_url = _checkout(client)["Location"]
-    response = client.post(
-        payment_url,
-        {
-            "name": "A",
-            "line1": "1 St",
-            "city": "X",
-            "postal_code": "1",
-            "card": "4000 0000 0000 0002",
-        },
-    )
+    response = client.post(payment_url, {"card": "4000 0000 0000 0002"})
     assert response.status_code == 400
     assert "declined" in response.content.decode()
-    assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
+    assert statuses(Order.objects.get()) == PENDING
 
 
 def test_cancelling_the_test_payment_releases_the_hold(client, painting):
@@ -167,8 +174,8 @@ def test_cancelling_the_test_payment_releases_the_hold(client, painting):
     payment_url = _checkout(client)["Location"]
     client.post(payment_url, {"cancel": "1"})
     order = Order.objects.get()
-    assert order.status == OrderStatus.CANCELLED
-    assert painting.units.get().held_by is None
+    assert statuses(order) == (PaymentStatus.UNPAID, FulfilmentStatus.CANCELLED)
+    assert not Hold.objects.filter(unit__artwork=painting).exists()
     assert cart_items(client) == {str(painting.pk): 1}  # the cart is intact
 
 
@@ -202,9 +209,14 @@ def test_shipping_is_priced_by_destination_zone(client, painting):
 
 def test_bad_checkout_input_is_a_400_with_errors(client, painting):
     add(client, painting)
-    response = _checkout(client, email="nope", country="XX")
+    response = client.post(
+        "/shop/checkout/", {**CHECKOUT_ADDRESSES["GB"], "email": "nope", "country": "XX"}
+    )
     assert response.status_code == 400
-    assert response.content.decode().count('class="form-error"') == 2
+    html = response.content.decode()
+    assert html.count('class="form-error"') == 2
+    assert "Enter a valid email address." in html
+    assert "XX is not one of the available choices." in html
     assert not Order.objects.exists()
 
 

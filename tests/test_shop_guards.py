@@ -9,9 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from artworks.factories import ArtworkFactory
-from artworks.models import Availability
-from shop.models import Order, OrderStatus
+from shop.models import FulfilmentStatus, Hold, Order, OrderEvent, PaymentStatus
+from shop.offers import OfferState, offer_for
 from shop.tasks import release_lapsed_holds
+from tests.support.shop import checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -82,21 +83,26 @@ def test_failed_webhook_calls_are_rate_limited(client, settings):
 def test_lapsed_holds_free_the_work_at_once_and_the_beat_task_tidies_up(client):
     artwork = ArtworkFactory(price=Decimal("100"))
     client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
-    client.post("/shop/checkout/", {"email": "a@example.com", "country": "GB"})
+    client.post("/shop/checkout/", checkout_form("a@example.com"))
     order = Order.objects.get()
     assert Order.objects.get().hold_expires_at is not None
+    assert offer_for(artwork, fresh=True).state == OfferState.ON_HOLD
     with time_machine.travel(order.hold_expires_at + timedelta(seconds=1)):
         # Before any clean-up the work already counts as available again.
-        artwork.refresh_from_db()
-        fresh = type(artwork).objects.with_availability().get(pk=artwork.pk)
-        assert fresh.availability == Availability.AVAILABLE
+        assert Hold.objects.filter(order=order).exists()
+        offer = offer_for(artwork, fresh=True)
+        assert (offer.state, offer.can_buy) == (OfferState.AVAILABLE, True)
     with time_machine.travel(order.hold_expires_at + timedelta(minutes=2)):
         release_lapsed_holds()
-    unit = artwork.units.get()
-    assert (unit.held_by, unit.held_until) == (None, None)
+    assert not Hold.objects.filter(unit__artwork=artwork).exists()
     order.refresh_from_db()
-    assert order.status == OrderStatus.CANCELLED  # the local gateway cannot report expiry itself
-    assert order.events.filter(message__contains="hold lapsed").exists()
+    # The local gateway cannot report expiry itself, so the beat task cancels the order.
+    assert (order.payment_status, order.fulfilment_status) == (
+        PaymentStatus.UNPAID, FulfilmentStatus.CANCELLED,
+    )  # fmt: skip
+    cancelled = order.events.get(kind=OrderEvent.Kind.CANCELLED)
+    assert cancelled.message == "Your hold ended before payment; nothing was charged."
+    assert cancelled.public
     assert timezone.now() < order.hold_expires_at + timedelta(minutes=2)
 
 

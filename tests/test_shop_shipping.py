@@ -13,8 +13,9 @@ from django.core import mail
 
 from artspot.celery import app
 from artworks.factories import ArtworkFactory
-from shop.models import Order, OrderEvent, OrderStatus
+from shop.models import FulfilmentStatus, Order, OrderEvent, PaymentStatus
 from shop.tasks import SHIPSTATION_MAX_RETRIES, create_shipment
+from tests.support.shop import checkout_form
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -50,18 +51,16 @@ def retries():
 def pay(client, capture, artwork) -> Order:
     """A guest buys the work through the cart, checkout and the local test-payment page."""
     client.post("/shop/cart/add/", {"artwork": artwork.pk, "quantity": 1})
-    payment_url = client.post("/shop/checkout/", {"email": "ines@example.com", "country": "GB"})[
-        "Location"
-    ]
-    with capture(execute=True):
-        response = client.post(
-            payment_url,
-            {"name": "Inês Duarte", "line1": "4 Mill Lane", "city": "Leeds",
-             "postal_code": "LS1 4AP", "card": "4242 4242 4242 4242", "pay": "1"},
-        )  # fmt: skip
+    form = checkout_form("ines@example.com", name="Inês Duarte", line1="4 Mill Lane",
+                         city="Leeds", postal_code="LS1 4AP")  # fmt: skip
+    payment_url = client.post("/shop/checkout/", form)["Location"]
+    with capture(execute=True):  # the address was given at checkout: only the card here
+        response = client.post(payment_url, {"card": "4242 4242 4242 4242", "pay": "1"})
     assert response.status_code == 302
     order = Order.objects.get(email="ines@example.com")
-    assert order.status == OrderStatus.PAID
+    assert (order.payment_status, order.fulfilment_status) == (
+        PaymentStatus.PAID, FulfilmentStatus.UNFULFILLED,
+    )  # fmt: skip
     return order
 
 
@@ -178,7 +177,12 @@ def test_ship_notify_marks_the_order_shipped_and_emails_the_collector_once(
         response = _notify(client, notification)
     assert response.status_code == 200
     order.refresh_from_db()
-    assert order.status == OrderStatus.SHIPPED
+    assert (order.payment_status, order.fulfilment_status) == (
+        PaymentStatus.PAID, FulfilmentStatus.SHIPPED,
+    )  # fmt: skip
+    shipped = order.events.get(kind=OrderEvent.Kind.SHIPPED)
+    assert shipped.public
+    assert shipped.message == "Shipped: royal_mail, tracking number RM123456785GB."
     assert (order.carrier, order.tracking_number) == ("royal_mail", "RM123456785GB")
     assert order.shipped_at is not None and order.shipped_email_sent_at is not None
     [email] = shipped_emails(order)

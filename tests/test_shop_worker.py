@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import connection
 
 from artworks.factories import ArtworkFactory
-from shop.models import Order, OrderEvent, OrderStatus
+from core.models import OutboxMessage
+from shop.models import FulfilmentStatus, Order, OrderEvent, PaymentStatus
 from tests.support.shop import checkout, pay, remove_artworks, through_the_broker
 from tests.support.worker import (
     running_workers,
@@ -91,8 +92,18 @@ def paid_order(committed, title: str) -> Order:
     order = checkout(artwork, "mara@example.com")
     with through_the_broker():  # the three after-payment tasks go to Redis, not in-process
         order = pay(order)
-    assert order.status == OrderStatus.PAID
+    assert (order.payment_status, order.fulfilment_status) == (
+        PaymentStatus.PAID, FulfilmentStatus.UNFULFILLED,
+    )  # fmt: skip
     assert order.confirmation_sent_at is None  # nothing ran here
+    # The webhook wrote the three tasks to the outbox; its commit handed them to the broker.
+    sent = OutboxMessage.objects.filter(args=[order.pk], task__startswith="shop.tasks.")
+    assert sorted(sent.values_list("task", flat=True)) == [
+        "shop.tasks.create_shipment",
+        "shop.tasks.notify_team_of_order",
+        "shop.tasks.send_order_confirmation",
+    ]
+    assert not sent.filter(relayed_at__isnull=True).exists()
     return order
 
 

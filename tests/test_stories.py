@@ -107,7 +107,7 @@ def test_artwork_block_shows_live_price_availability_and_the_right_action(client
 
     html = _html(client, story.url)
     assert "<cite>Harbour at Dusk</cite>" in html
-    assert '<span class="shop-card__price">£2,400</span>' in html
+    assert '<span class="shop-card__price">£2,400.00</span>' in html  # always two decimals
     assert '<span class="availability availability--available">Available</span>' in html
     assert f'href="{url}#buy">Buy' in html
     assert "Seen on our studio visit." in html
