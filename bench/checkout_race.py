@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 import requests
 from harness import (
+    CHECKOUT_ADDRESS,
     SourceAddressAdapter,
     admin_url,
     drop_database,
@@ -184,16 +185,6 @@ def prepare(buyer: Buyer, base: str) -> None:
     buyer.statuses.append(added.status_code)
     if added.status_code != 302:
         raise RuntimeError(f"add to cart answered {added.status_code}")
-
-
-# A UK delivery address and phone, as the checkout form asks for them.
-CHECKOUT_ADDRESS = {
-    "name": "Bench Buyer",
-    "line1": "1 Quay Street",
-    "city": "Bristol",
-    "postal_code": "BS1 4DJ",
-    "phone": "+44 117 496 0123",
-}
 
 
 def check_out(buyer: Buyer, base: str) -> None:

@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 import redis
 import requests
 from harness import (
+    CHECKOUT_ADDRESS,
     SourceAddressAdapter,
     admin_url,
     drop_database,
@@ -81,14 +82,6 @@ PURCHASE_STEPS = ("add", "checkout", "pay")
 
 
 # --- setup --------------------------------------------------------------------------------------
-# A UK delivery address and phone, as the checkout form asks for them.
-CHECKOUT_ADDRESS = {
-    "name": "Bench Buyer",
-    "line1": "1 Quay Street",
-    "city": "Bristol",
-    "postal_code": "BS1 4DJ",
-    "phone": "+44 117 496 0123",
-}
 
 
 def parse_args() -> argparse.Namespace:

@@ -42,6 +42,16 @@ def drop_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# A UK delivery address and phone, as the checkout form asks for them.
+CHECKOUT_ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 Quay Street",
+    "city": "Bristol",
+    "postal_code": "BS1 4DJ",
+    "phone": "+44 117 496 0123",
+}
+
+
 # --- gunicorn ------------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:

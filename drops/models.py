@@ -33,6 +33,15 @@ class DropStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+def status_between(moment: datetime, starts_at: datetime, ends_at: datetime | None) -> str:
+    """A sale window's status at ``moment``: upcoming before the start, ended from the end."""
+    if moment < starts_at:
+        return DropStatus.UPCOMING
+    if ends_at and moment >= ends_at:
+        return DropStatus.ENDED
+    return DropStatus.LIVE
+
+
 class DropIndexPage(PublicCacheMixin, Page):
     introduction = models.TextField(blank=True, max_length=500)
 
@@ -106,11 +115,7 @@ class DropPage(PublicCacheMixin, Page):
     # --- The clock decides -------------------------------------------------------------------
 
     def status_at(self, moment: datetime) -> str:
-        if moment < self.starts_at:
-            return DropStatus.UPCOMING
-        if self.ends_at and moment >= self.ends_at:
-            return DropStatus.ENDED
-        return DropStatus.LIVE
+        return status_between(moment, self.starts_at, self.ends_at)
 
     @property
     def status(self) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 
-from .models import DropArtwork, DropStatus
+from .models import DropArtwork, status_between
 
 CACHE_KEY = "drops:sale-windows"
 CACHE_SECONDS = 300
@@ -35,11 +35,7 @@ class SaleWindow:
     per_collector_limit: int
 
     def status_at(self, moment: datetime) -> str:
-        if moment < self.starts_at:
-            return DropStatus.UPCOMING
-        if self.ends_at and moment >= self.ends_at:
-            return DropStatus.ENDED
-        return DropStatus.LIVE
+        return status_between(moment, self.starts_at, self.ends_at)
 
     def next_change_after(self, moment: datetime) -> datetime | None:
         """The next moment this window opens or closes, if one is still to come."""

@@ -23,3 +23,14 @@ def home_page(db):
     from home.models import HomePage
 
     return HomePage.objects.get(depth=2)
+
+
+@pytest.fixture
+def published(django_capture_on_commit_callbacks):
+    """Create content and let its commit-time index updates run, as they would after a request."""
+
+    def create(factory, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return factory(**kwargs)
+
+    return create

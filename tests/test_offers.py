@@ -34,15 +34,6 @@ PRICE_FORMS = ("7,913", "7913", "791337")
 
 
 @pytest.fixture
-def published(django_capture_on_commit_callbacks):
-    def create(factory, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return factory(**kwargs)
-
-    return create
-
-
-@pytest.fixture
 def veiled(published):
     """A work in a drop that hides its price until it opens, told in a story."""
     artist = published(ArtistPageFactory, title="Quorven Haldite")

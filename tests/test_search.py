@@ -31,17 +31,6 @@ AUTOCOMPLETE = reverse("search_autocomplete")
 
 
 @pytest.fixture
-def published(django_capture_on_commit_callbacks):
-    """Create content and let its commit-time index updates run, as they would after a request."""
-
-    def create(factory, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return factory(**kwargs)
-
-    return create
-
-
-@pytest.fixture
 def vardexa(published):
     return published(ArtistPageFactory, title="Quillon Vardexa", based_in="Leith, Scotland")
 
