@@ -10,9 +10,18 @@ def test_healthz_answers_without_touching_the_database(client):
     assert response.json() == {"status": "ok"}
 
 
+TOKEN = "operators-only-token"
+
+
+@pytest.fixture
+def operator(settings):
+    settings.HEALTH_DETAIL_TOKEN = TOKEN
+    return {"HTTP_X_HEALTH_TOKEN": TOKEN}
+
+
 @pytest.mark.django_db
-def test_readyz_names_every_check(client):
-    response = client.get("/readyz/")
+def test_readyz_names_every_check(client, operator):
+    response = client.get("/readyz/", **operator)
     assert response.status_code == 200
     body = json.loads(response.content)
     assert body["status"] == "ok"
@@ -22,17 +31,28 @@ def test_readyz_names_every_check(client):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_naming_the_cache_when_redis_is_unreachable(client, settings):
+def test_readyz_is_503_naming_the_cache_when_redis_is_unreachable(client, settings, operator):
     from tests.support.processes import closed_port
 
     unreachable = f"redis://127.0.0.1:{closed_port()}/0"
     settings.CACHES = {
         alias: {**config, "LOCATION": unreachable} for alias, config in settings.CACHES.items()
     }
-    response = client.get("/readyz/")
+    response = client.get("/readyz/", **operator)
     assert response.status_code == 503
     body = response.json()
     assert body["failed"] == ["cache"]
     assert body["checks"]["database"]["ok"] is True
+    # Anyone else learns only that it is not ready: no hosts, ports or error texts.
+    for headers in ({}, {"HTTP_X_HEALTH_TOKEN": "guess"}):
+        public = client.get("/readyz/", **headers)
+        assert public.status_code == 503 and public.json() == {"status": "fail"}
     # A cache outage is not a page outage.
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_without_a_configured_token_shows_no_details(client, settings):
+    settings.HEALTH_DETAIL_TOKEN = ""
+    response = client.get("/readyz/", HTTP_X_HEALTH_TOKEN="")
+    assert response.json() == {"status": "ok"}

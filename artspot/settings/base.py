@@ -26,6 +26,8 @@ if (BASE_DIR / ".env").is_file():
 VAR_DIR = Path(env("ARTSPOT_VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="")
+# Sent as X-Health-Token, shows /readyz/'s details (which check failed, and its error).
+HEALTH_DETAIL_TOKEN = env("HEALTH_DETAIL_TOKEN", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
