@@ -4,7 +4,9 @@ webhook, and failing open (with a per-process counter) when Redis is unreachable
 
 import itertools
 import json
+import zlib
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,9 +16,11 @@ from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from artworks.factories import ArtworkFactory
-from artworks.models import Medium
+from artworks.models import ArtworkInquiry, Medium
 from core import ratelimit_cache
 from core.client_address import ClientAddressMiddleware, client_address
+from drops.factories import DropPageFactory
+from drops.models import DropSubscription
 from shop.models import Order, PaymentStatus
 from shop.payments import completed_session_event, sign_payload
 from tests.support.processes import free_port
@@ -303,3 +307,83 @@ def test_with_redis_down_checkout_goes_on_and_is_still_limited(settings, work, c
     assert statuses == [400] * 20 + [429]
     # … and only that address.
     assert other
+
+
+# --- Enquiries and notify-me: limited per client address ------------------------------------
+
+
+def enquire(artwork, n: int, **meta):
+    data = {"name": "Ana Ruiz", "email": f"e{n}@example.com", "message": f"Question {n}"}
+    return Client(**meta).post(f"/artworks/{artwork.slug}/enquire/", data)
+
+
+def test_enquiries_are_limited_per_client_address(
+    limits_on, django_capture_on_commit_callbacks, mailoutbox
+):
+    limits_on.TRUSTED_PROXY_HOPS = 1
+    artwork = ArtworkFactory(price=None, price_on_request=True)
+    bot = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [enquire(artwork, n, **bot) for n in range(7)]
+    assert [a.status_code for a in answers] == [302] * 5 + [429, 429]
+    refused = answers[-1].content.decode()
+    assert "Too many attempts from your connection" in refused
+    assert "Question 6" in refused  # what they typed is kept for a later try
+    assert "private" in answers[-1]["Cache-Control"]  # never stored by the CDN
+    assert ArtworkInquiry.objects.filter(artwork=artwork).count() == 5
+    assert len(mailoutbox) == 5  # nothing emailed for the refused ones
+    # Another collector behind the same proxy is not held back.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = enquire(artwork, 99, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert other.status_code == 302
+    assert len(mailoutbox) == 6
+
+
+def start_of_an_hourly_window(address: str):
+    """A moment a few seconds into one of ``address``'s hourly rate-limit windows.
+
+    django-ratelimit ends each key's windows at its own offset (crc32 of the key, modulo the
+    period), so a test that moves the clock over several minutes starts just after one ends.
+    """
+    now = int(timezone.now().timestamp())
+    boundary = now - now % 3600 + zlib.crc32(address.encode()) % 3600
+    return datetime.fromtimestamp(boundary + 5, tz=UTC)
+
+
+def test_enquiries_have_an_hourly_ceiling(settings, django_capture_on_commit_callbacks):
+    settings.RATELIMIT_ENABLE = True
+    artwork = ArtworkFactory(price=None, price_on_request=True)
+    start = start_of_an_hourly_window("127.0.0.1")
+    statuses = []
+    for minute in range(5):  # four a minute stays under the burst limit, not under the hour's
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+            statuses += [enquire(artwork, minute * 4 + n).status_code for n in range(4)]
+    with time_machine.travel(start + timedelta(minutes=6), tick=False):
+        statuses.append(enquire(artwork, 100).status_code)
+    assert statuses == [302] * 20 + [429]
+    assert ArtworkInquiry.objects.filter(artwork=artwork).count() == 20
+
+
+def test_notify_me_has_an_hourly_ceiling_per_client_address(settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.TRUSTED_PROXY_HOPS = 1
+    drop = DropPageFactory(
+        starts_at=timezone.now() + timedelta(days=3), ends_at=timezone.now() + timedelta(days=4)
+    )
+    url = f"/drop-alerts/{drop.pk}/subscribe/"
+    bot = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    start = start_of_an_hourly_window("198.51.100.7")
+    statuses = []
+    for minute in range(3):  # eight a minute: under the burst limit of ten
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+            statuses += [
+                bot.post(url, {"email": f"n{minute}-{n}@example.com"}).status_code for n in range(8)
+            ]
+    assert statuses == [302] * 20 + [429] * 4
+    assert DropSubscription.objects.filter(drop=drop).count() == 20
+    refused = bot.post(url, {"email": "late@example.com"})
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.content.decode()
+    # Another collector behind the same proxy subscribes.
+    other = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert other.post(url, {"email": "fan@example.com"}).status_code == 302
