@@ -39,7 +39,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 CLOUDFRONT = "cloudfront"
-TRUSTED_PROXY_HEADERS = ("", CLOUDFRONT)
 
 # The address of the request being handled, for log lines ("-" outside a request).
 _current: ContextVar[str] = ContextVar("client_address", default="-")
@@ -65,7 +64,7 @@ def parse_viewer_address(value: str) -> str | None:
     """The address in a ``CloudFront-Viewer-Address`` value (``ip:port``), else None."""
     # The port follows the last colon, whatever the address (IPv6 comes unbracketed).
     host, colon, port = value.strip().rpartition(":")
-    if not colon or not (port.isascii() and port.isdigit()) or int(port) > 65535:
+    if not colon or not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535:
         return None
     return parse_ip(host)
 

@@ -74,6 +74,8 @@ def test_cloudfront_viewer_address_is_read_with_its_port(settings, value, expect
         "fe80::1%eth0:443",  # a zone means nothing off the proxy's own link
         "198.51.100.10:80, 198.51.100.11:80",
         "999.1.1.1:80",
+        "198.51.100.10:" + "9" * 5000,  # too long even to read as a number
+        "\x00:80",
     ],
 )
 def test_a_garbage_viewer_address_falls_back_to_the_connection(settings, value):
