@@ -6,15 +6,20 @@ from typing import Any
 def logging_config(
     *, json_lines: bool, level: str = "INFO", quiet_tasks: bool = False
 ) -> dict[str, Any]:
-    """Return a ``LOGGING`` dict; every record carries ``request_id`` from django-guid."""
+    """Return a ``LOGGING`` dict; every record carries ``request_id`` from django-guid and
+    ``client_address`` (core.client_address: the collector's address, "-" outside a request)."""
     if json_lines:
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s "
+            "%(client_address)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
     else:
-        formatter = {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"}
+        formatter = {
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s %(client_address)s] "
+            "%(name)s: %(message)s"
+        }
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -23,13 +28,14 @@ def logging_config(
                 "()": "django_guid.log_filters.CorrelationId",
                 "correlation_id_field": "request_id",
             },
+            "client_address": {"()": "core.client_address.ClientAddressLogFilter"},
         },
         "formatters": {"default": formatter},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
-                "filters": ["request_id"],
+                "filters": ["request_id", "client_address"],
                 "formatter": "default",
             },
         },

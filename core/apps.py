@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from . import signal_handlers  # noqa: F401
+        from .client_address import forget_after_request
+
+        request_finished.connect(forget_after_request, dispatch_uid="core.client_address")

@@ -47,7 +47,10 @@ def _closed_reason(drop: DropPage) -> str:
 @never_cache
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+# Per client address (core.client_address: the collector's, not the proxy's) a burst and an
+# hourly ceiling; per email address, so nobody's inbox can be flooded from many addresses.
 @ratelimit(key="ip", rate="10/m", method="POST", block=False)
+@ratelimit(key="ip", rate="20/h", method="POST", block=False)
 @ratelimit(key=_email_key, rate="5/h", method="POST", block=False)
 def subscribe(request: HttpRequest, drop_id: int) -> HttpResponse:
     """GET: the form on its own (no-JS fallback, errors). POST: ask for a confirmation email."""

@@ -17,7 +17,7 @@ def json_log(settings):
     config = logging_config(json_lines=True)
     config["handlers"]["stdout"] = {
         "()": lambda: logging.StreamHandler(buffer),
-        "filters": ["request_id"],
+        "filters": ["request_id", "client_address"],
         "formatter": "default",
     }
     logging.config.dictConfig(config)
@@ -42,3 +42,17 @@ def test_lines_outside_a_request_are_json_too(json_log):
     (line,) = [json.loads(x) for x in json_log.getvalue().splitlines()]
     assert line["message"] == "hello world"
     assert "request_id" in line and "time" in line
+    assert line["client_address"] == "-"
+
+
+@pytest.mark.django_db
+def test_every_line_of_a_request_names_the_client_not_the_proxy(client, json_log, settings):
+    settings.TRUSTED_PROXY_HOPS = 1  # one load balancer in front
+    client.get(
+        "/no-such-page/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5"
+    )
+    logging.getLogger("artspot.test").warning("after the request")
+    *during, after = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert any(line["logger"] == "django.request" for line in during)
+    assert all(line["client_address"] == "203.0.113.5" for line in during)
+    assert after["client_address"] == "-"

@@ -9,6 +9,7 @@ each part to the real service.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
 from artspot.beat_schedule import BEAT_SCHEDULE
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
+    # The collector's address from the trusted proxy chain (core.client_address), for every
+    # rate limit and log line after this point.
+    "core.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL byte in the address would fail its database query: 400 before anything else runs.
     "core.middleware.RejectControlCharactersMiddleware",
@@ -140,10 +144,21 @@ def _redis_cache(key_prefix: str, timeout: int) -> dict:
     }
 
 
+def _ratelimit_cache() -> dict:
+    # Rate-limit counters: on Redis, falling back to a per-process counter while it is down.
+    return {
+        "BACKEND": "core.ratelimit_cache.FailOpenRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ratelimit",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+
+
 if REDIS_URL:
     CACHES = {
         "default": _redis_cache("artspot", timeout=300),
         "renditions": _redis_cache("renditions", timeout=7 * 24 * 3600),
+        "ratelimit": _ratelimit_cache(),
     }
 else:
     CACHES = {
@@ -151,6 +166,10 @@ else:
         "renditions": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "renditions",
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "ratelimit",
         },
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -288,7 +307,24 @@ SHIPSTATION_READ_TIMEOUT = env.float("SHIPSTATION_READ_TIMEOUT", default=15.0)
 SHOP_MAX_HELD_WORKS = env.int("SHOP_MAX_HELD_WORKS", default=10)
 # Sessions: cached reads, database durability (carts live here).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-RATELIMIT_USE_CACHE = "default"
+# --- The client's address and rate limits ---------------------------------------------------
+# Which proxies to believe about the client's address (core.client_address): "cloudfront" reads
+# CloudFront-Viewer-Address; TRUSTED_PROXY_HOPS=N reads the Nth X-Forwarded-For entry from the
+# right (1 behind one load balancer). Neither set: REMOTE_ADDR, right for a server reached directly.
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default="").strip().lower()
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+if TRUSTED_PROXY_HEADER not in ("", "cloudfront"):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be empty or 'cloudfront', not {TRUSTED_PROXY_HEADER!r}."
+    )
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more.")
+# Every key="ip" limit counts per client address, not per proxy.
+RATELIMIT_IP_META_KEY = "core.client_address.client_address"
+# Counters live in their own cache alias: Redis, or a per-process counter while Redis is
+# unreachable (core.ratelimit_cache). Should even that fail, a limit lets the request through.
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
 # Benchmarks turn rate limits off explicitly (RATELIMIT_ENABLE=false); never in production.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 

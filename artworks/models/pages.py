@@ -14,6 +14,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
 from core.pages import PublicCacheMixin
+from core.ratelimits import TOO_MANY, over_limit
 
 ARTWORKS_PER_PAGE = 24
 RELATED_WORKS = 4
@@ -101,7 +102,7 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         return artwork
 
     def _render_detail(
-        self, request: HttpRequest, artwork, form, status: int = 200
+        self, request: HttpRequest, artwork, form, status: int = 200, refused: str = ""
     ) -> HttpResponse:
         from artworks.models import Artwork
 
@@ -131,6 +132,7 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
                 "artwork": artwork,
                 "related": related,
                 "inquiry_form": form,
+                "inquiry_refused": refused,
                 "canonical_url": artwork.get_url(request),
             },
             status=status,
@@ -138,11 +140,21 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         return response
 
 
+# Each enquiry emails the team: per client address, a few a minute and a handful an hour.
+INQUIRY_RATES = ("5/m", "20/h")
+
+
 @require_POST
 def _inquiry_view(request: HttpRequest, index: ArtworkIndexPage, slug: str) -> HttpResponse:
     from artworks.forms import ArtworkInquiryForm
 
     artwork = index._get_public_artwork(slug)
+    if over_limit(request, "artworks.inquiry", INQUIRY_RATES):
+        # Nothing stored or sent; what they typed stays in the form for a later try.
+        kept = {name: request.POST.get(name, "") for name in ("name", "email", "phone", "message")}
+        return index._render_detail(
+            request, artwork, ArtworkInquiryForm(initial=kept), status=429, refused=TOO_MANY
+        )
     form = ArtworkInquiryForm(request.POST)
     if not form.is_valid():
         return index._render_detail(request, artwork, form, status=400)

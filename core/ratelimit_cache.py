@@ -1,0 +1,108 @@
+"""Rate-limit counters that fail open: Redis, or a counter in this process while Redis is down.
+
+django-ratelimit counts in a cache (``RATELIMIT_USE_CACHE``). On a Redis cache that swallows
+errors, a Redis outage makes every count unknown and the limiter refuses everything: checkout
+answers 429 to every collector. This backend counts in Redis as long as Redis answers; when a
+call fails it logs one warning, counts in a small in-process cache instead, and tries Redis again
+after ``RETRY_SECONDS`` (so an outage costs one connection attempt per process every few
+seconds, not one per request). When Redis answers again it logs that and counts there again.
+
+During an outage each process counts on its own, so with W web processes a limit lets through up
+to W times its rate: loose, but still a limit, and checkout and webhooks go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.locmem import LocMemCache
+from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+FALLBACK_NAME = "artspot-ratelimit-fallback"  # one store shared by every thread of the process
+
+
+class _Outage:
+    """Process-wide state: whether Redis is down, and until when not to ask it again."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down = False
+        self.retry_at = 0.0
+
+    def failed(self, error: Exception) -> None:
+        with self.lock:
+            if not self.down:
+                logger.warning(
+                    "Rate limits: Redis is unreachable (%s); counting in this process until "
+                    "it answers again.",
+                    error.__class__.__name__,
+                )
+            self.down = True
+            self.retry_at = time.monotonic() + RETRY_SECONDS
+
+    def answered(self) -> None:
+        if self.down:
+            with self.lock:
+                if self.down:
+                    logger.warning("Rate limits: Redis answers again; counting there.")
+                self.down = False
+
+    def skip_redis(self) -> bool:
+        return self.down and time.monotonic() < self.retry_at
+
+
+outage = _Outage()
+
+
+class FailOpenRedisCache(RedisCache):
+    """A django-redis cache whose failures fall back to an in-process counter (see above)."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = {**params.get("OPTIONS", {}), "IGNORE_EXCEPTIONS": False}
+        super().__init__(server, {**params, "OPTIONS": options})
+        self.fallback = LocMemCache(
+            FALLBACK_NAME,
+            {
+                "TIMEOUT": params.get("TIMEOUT", 300),
+                "KEY_PREFIX": params.get("KEY_PREFIX", ""),
+                "OPTIONS": {"MAX_ENTRIES": 20_000},
+            },
+        )
+
+    def _either(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not outage.skip_redis():
+            try:
+                result = getattr(super(), name)(*args, **kwargs)
+            except (RedisError, OSError) as error:
+                outage.failed(error)
+            else:
+                outage.answered()
+                return result
+        return getattr(self.fallback, name)(*args, **kwargs)
+
+    # The calls django-ratelimit makes, and those tests and tools make.
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("add", *args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("get", *args, **kwargs)
+
+    def incr(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("incr", *args, **kwargs)
+
+    def set(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("set", *args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("delete", *args, **kwargs)
+
+    def clear(self) -> Any:
+        self.fallback.clear()
+        return self._either("clear")
