@@ -25,7 +25,11 @@ def shell_output(env: dict[str, str], code: str) -> str:
 @pytest.fixture(scope="module")
 def embedded_env(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("embedded-var")
-    env = clean_env(ARTSPOT_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="artspot.settings.dev")
+    env = clean_env(
+        ARTSPOT_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="artspot.settings.dev",
+        HEALTH_DETAIL_TOKEN="embedded-operator",
+    )
     for args in (("migrate", "--noinput"), ("load_demo",), ("load_demo",), ("ensure_admin",)):
         result = manage(env, *args)
         assert result.returncode == 0, f"{args}: {result.stderr[-2000:]}"
@@ -43,6 +47,10 @@ def test_load_demo_twice_changes_nothing(embedded_env):
     assert shell_output(embedded_env, count) == before
 
 
+# /readyz/ names its checks only to operators (HEALTH_DETAIL_TOKEN, see embedded_env).
+OPERATOR = {"X-Health-Token": "embedded-operator"}
+
+
 def test_every_demo_page_and_service_url_answers(embedded_env):
     urls = json.loads(shell_output(embedded_env, LIST_PAGES))
     assert len(urls) >= 4
@@ -55,15 +63,16 @@ def test_every_demo_page_and_service_url_answers(embedded_env):
         status, login = fetch(base + "/admin/login/")
         assert status == 200 and 'name="password"' in login
         assert fetch(base + "/healthz/")[0] == 200
-        status, ready = fetch(base + "/readyz/")
+        status, ready = fetch(base + "/readyz/", OPERATOR)
         assert status == 200
         assert set(json.loads(ready)["checks"]) == {"database", "cache", "broker"}
+        assert json.loads(fetch(base + "/readyz/")[1]) == {"status": "ok"}  # no details
 
 
 def test_redis_down_fails_readiness_but_not_pages(embedded_env):
     env = {**embedded_env, "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
     with serve(env) as base:
-        status, body = fetch(base + "/readyz/")
+        status, body = fetch(base + "/readyz/", OPERATOR)
         assert status == 503
         report = json.loads(body)
         assert set(report["failed"]) == {"cache", "broker"}

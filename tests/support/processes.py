@@ -80,10 +80,11 @@ def serve(env: dict[str, str]) -> Iterator[str]:
             process.kill()
 
 
-def fetch(url: str) -> tuple[int, str]:
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     """GET a URL; return status and body, for error statuses too."""
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
