@@ -48,5 +48,8 @@ def logging_config(
             "celery.app.trace": {"level": "WARNING" if quiet_tasks else level, "propagate": True},
             # django-guid narrates every id it makes; the ids themselves are on every line.
             "django_guid": {"level": "WARNING", "propagate": True},
+            # django-axes: failed admin sign-ins and lockouts are warnings (the client address is
+            # on the line); its narration of every step is not. Sign-ins are kept in AccessLog.
+            "axes": {"level": "WARNING", "propagate": True},
         },
     }

@@ -6,6 +6,7 @@ Setting ``DATABASE_URL`` / ``REDIS_URL`` / ``AWS_STORAGE_BUCKET_NAME`` / ``EMAIL
 each part to the real service.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django_guid",
     "django_countries",
     "storages",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a refused admin sign-in (django-axes) into the lockout page; see AXES_* below.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "artspot.urls"
@@ -205,6 +209,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+# django-axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin sign-in throttling (django-axes, attempts in the database so a Redis outage changes
+# nothing). Axes counts the failure that reaches the limit and answers it with the lockout
+# page: the first 9 wrong passwords from an address get "wrong password", the 10th the lockout
+# page, and from the 11th on nothing is checked, not even a right password, until the cool-off
+# ends (each refused attempt starts it again) or an administrator lifts the lock (Settings →
+# Sign-in lockouts, or `manage.py axes_reset_ip ADDRESS`).
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+# Per client address (whatever the username), and per username from that address.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+# The address from the trusted proxy chain, so a forged X-Forwarded-For cannot rotate it.
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "core.lockouts.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Axes' own admin is for django.contrib.admin, which this site does not run.
+AXES_ENABLE_ADMIN = False
 # Flash messages live in the session, so a visitor with a message is never served a shared page.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
