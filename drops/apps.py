@@ -17,9 +17,15 @@ class DropsConfig(AppConfig):
         from .models import DropArtwork, DropPage
         from .sale import forget_sale_windows
 
-        for signal in (page_published, page_unpublished, post_save, post_delete):
-            signal.connect(forget_sale_windows, sender=DropPage, dispatch_uid=f"drops-{signal}")
-        for signal in (post_save, post_delete):
-            signal.connect(
-                forget_sale_windows, sender=DropArtwork, dispatch_uid=f"drop-artworks-{signal}"
+        signals = {
+            "published": page_published,
+            "unpublished": page_unpublished,
+            "saved": post_save,
+            "deleted": post_delete,
+        }
+        for name, signal in signals.items():
+            signal.connect(forget_sale_windows, sender=DropPage, dispatch_uid=f"drop-{name}")
+        for name in ("saved", "deleted"):
+            signals[name].connect(
+                forget_sale_windows, sender=DropArtwork, dispatch_uid=f"drop-artwork-{name}"
             )

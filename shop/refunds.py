@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from core import outbox
 from core.money import format_money
@@ -180,8 +181,9 @@ def request_refund(
         if not locked.is_paid:
             raise RefundError("Only a paid order can be refunded.")
         open_lines = {line.pk: line for line in refundable_lines(locked)}
+        lines = list(lines)
         chosen = [open_lines[line.pk] for line in lines if line.pk in open_lines]
-        if len(chosen) != len(list(lines)):
+        if len(chosen) != len(lines):
             raise RefundError("A chosen work has already been refunded.")
         if amount is None:
             if not chosen:
@@ -227,7 +229,7 @@ def send_refund(refund_pk: int) -> str:
         if locked.status == Refund.Status.REQUESTED:
             locked.status = Refund.Status.SENT
             locked.provider_refund_id = provider_id
-            locked.sent_at = _now()
+            locked.sent_at = timezone.now()
             locked.save(update_fields=["status", "provider_refund_id", "sent_at"])
             refund.order.log(
                 OrderEvent.Kind.NOTE,
@@ -245,18 +247,12 @@ def restock_once(refund: Refund) -> int:
     if not refund.restock or refund.restocked_at is not None:
         return 0
     returned = inventory.return_to_sale(refund.lines.all())
-    refund.restocked_at = _now()
+    refund.restocked_at = timezone.now()
     refund.save(update_fields=["restocked_at"])
     refund.order.log(
         OrderEvent.Kind.NOTE, f"{returned} unit(s) back on sale after the refund.", refund=refund.pk
     )
     return returned
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def cancel_order(order: Order, user, *, restock: bool = True) -> str:

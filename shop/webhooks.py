@@ -135,6 +135,7 @@ def _paid(order: Order, session: dict) -> str:
     if tax:  # Stripe Tax (opt-in in Shop settings) adds tax on Stripe's page
         order.tax = tax
         order.total = order.subtotal + order.shipping + order.tax
+    order.save()  # the payment's facts; the status moves below write the rest
     if inventory.sell_order_units(order):
         lifecycle.move(
             order,
@@ -146,7 +147,6 @@ def _paid(order: Order, session: dict) -> str:
             public=True,
             fields={"paid_at": timezone.now()},
         )
-        order.save()
         for task in AFTER_PAYMENT:
             outbox.enqueue(task, order.pk)
         return "order paid"
@@ -159,7 +159,6 @@ def _paid(order: Order, session: dict) -> str:
         message=f"Payment received: {format_money(order.total, order.currency)}.",
         fields={"paid_at": timezone.now()},
     )
-    order.save()
     inventory.release_holds(order)
     too_late = (
         "Your payment arrived after your hold had ended and the work was sold to another "
