@@ -2,6 +2,9 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
+# moto_server / moto: AWS through boto3 against moto's server mode on loopback.
+pytest_plugins = ["tests.support.aws"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
