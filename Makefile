@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Test modules spread over the cores, each module whole on one worker (module fixtures run once).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
 
 .PHONY: help run serve install install-test services test lint check bench clean
