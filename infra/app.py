@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 
-from aws_cdk import App, Environment, Stack
-
 from artspot_infra.config import EDGE_REGION, STAGES
 from artspot_infra.edge import EdgeStack
 from artspot_infra.stack import ArtSpotStack
+from aws_cdk import App, Environment, Stack
 
 
 def _flag(value: object, default: bool) -> bool:

@@ -1,1 +1,1 @@
-"""ArtSpot's AWS infrastructure as a CDK app: one configuration, a staging and a production stage."""
+"""ArtSpot on AWS as a CDK app: one configuration, a staging and a production stage."""

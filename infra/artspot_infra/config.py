@@ -40,7 +40,7 @@ class StageConfig:
     hosted_zone_name: str
     from_email: str
     alarm_email: str
-    # Network: NAT for Stripe, ShipStation and SES; interface endpoints keep AWS API traffic private.
+    # Network: NAT for Stripe, ShipStation and SES; interface endpoints keep AWS traffic private.
     nat_gateways: int
     interface_endpoints: bool
     # RDS PostgreSQL

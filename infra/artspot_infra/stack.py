@@ -161,9 +161,7 @@ class ArtSpotStack(Stack):
         return key
 
     def _alarm_topic(self) -> sns.Topic:
-        topic = sns.Topic(
-            self, "Alarms", topic_name=f"{self.prefix}-alarms", master_key=self.key
-        )
+        topic = sns.Topic(self, "Alarms", topic_name=f"{self.prefix}-alarms", master_key=self.key)
         topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
         return topic
 
@@ -210,7 +208,9 @@ class ArtSpotStack(Stack):
             nat_gateways=config.nat_gateways,
             restrict_default_security_group=True,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
                 ec2.SubnetConfiguration(
                     name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
                 ),
@@ -235,7 +235,6 @@ class ArtSpotStack(Stack):
                 "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
                 "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
                 "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-                "SesSmtp": ec2.InterfaceVpcEndpointAwsService.EMAIL_SMTP,
             }
             for name, service in endpoints.items():
                 vpc.add_interface_endpoint(
@@ -280,7 +279,7 @@ class ArtSpotStack(Stack):
         parameters = rds.ParameterGroup(
             self,
             "DatabaseParameters",
-            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17),
+            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
             parameters={"rds.force_ssl": "1", "log_min_duration_statement": "1000"},
         )
         common = {
@@ -300,7 +299,7 @@ class ArtSpotStack(Stack):
         self.db = rds.DatabaseInstance(
             self,
             "Database",
-            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17),
+            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
             credentials=rds.Credentials.from_generated_secret(
                 "artspot",
                 secret_name=f"artspot/{config.name}/db-master",
@@ -321,7 +320,9 @@ class ArtSpotStack(Stack):
             **common,
         )
         password = self.db.secret.secret_value_from_json("password").unsafe_unwrap()
-        self._secret("DATABASE_URL", value=self._db_url(password, self.db.db_instance_endpoint_address))
+        self._secret(
+            "DATABASE_URL", value=self._db_url(password, self.db.db_instance_endpoint_address)
+        )
         self.replica = None
         if config.db_read_replica:
             self.replica = rds.DatabaseInstanceReadReplica(
@@ -338,7 +339,9 @@ class ArtSpotStack(Stack):
     def _db_url(self, password: str, host: str) -> SecretValue:
         # A dynamic reference to the master secret: the template never holds the password.
         return SecretValue.unsafe_plain_text(
-            Fn.join("", ["postgres://artspot:", password, "@", host, ":5432/artspot?sslmode=require"])
+            Fn.join(
+                "", ["postgres://artspot:", password, "@", host, ":5432/artspot?sslmode=require"]
+            )
         )
 
     def _redis(self) -> None:
@@ -643,7 +646,10 @@ class ArtSpotStack(Stack):
                 "/media/*": cloudfront.BehaviorOptions(origin=media_origin, **cached_assets),
             },
         )
-        for record_type, construct_id in ((route53.ARecord, "SiteA"), (route53.AaaaRecord, "SiteAaaa")):
+        for record_type, construct_id in (
+            (route53.ARecord, "SiteA"),
+            (route53.AaaaRecord, "SiteAaaa"),
+        ):
             record_type(
                 self,
                 construct_id,
@@ -738,7 +744,9 @@ class ArtSpotStack(Stack):
             metric=metric,
             threshold=threshold,
             evaluation_periods=kwargs.pop("evaluation_periods", 3),
-            treat_missing_data=kwargs.pop("treat_missing_data", cloudwatch.TreatMissingData.NOT_BREACHING),
+            treat_missing_data=kwargs.pop(
+                "treat_missing_data", cloudwatch.TreatMissingData.NOT_BREACHING
+            ),
             **kwargs,
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
