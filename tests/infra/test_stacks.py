@@ -311,7 +311,7 @@ SECRET_LOOKING = re.compile(
     r"|[a-z][a-z0-9+]*://[^/\s:@{}]*:[^@\s{}]+@"  # a URL with a literal password
 )
 # Properties that hold a credential: only a Secrets Manager reference may stand there.
-CREDENTIAL_KEYS = re.compile(r"password|authtoken|secretstring|searchstring", re.I)
+CREDENTIAL_KEYS = re.compile(r"\w*password|authtoken|secretstring|searchstring", re.I)
 
 
 def strings(node, path=""):
@@ -339,7 +339,7 @@ def plaintext_findings(template: dict) -> list[str]:
 def _credential_properties(node, path=""):
     if isinstance(node, dict):
         for key, value in node.items():
-            if CREDENTIAL_KEYS.search(key) and not isinstance(value, bool):
+            if CREDENTIAL_KEYS.fullmatch(key) and not isinstance(value, bool):
                 yield f"{path}/{key}", value
             else:
                 yield from _credential_properties(value, f"{path}/{key}")
