@@ -60,6 +60,7 @@ PROVIDER_SECRETS = (
 )
 # Metric the relay's log lines feed ("Relayed N message(s); M wait." / "Broker unavailable
 # (...); M wait.", printed by `manage.py relay_outbox --loop`): M, the outbox backlog.
+# tests/infra/test_stacks.py holds the command's real output against this pattern.
 OUTBOX_METRIC = "OutboxWaiting"
 
 
@@ -784,7 +785,9 @@ class ArtSpotStack(Stack):
             self,
             "OutboxWaitingFilter",
             log_group=self.log_groups["relay"],
-            filter_pattern=logs.FilterPattern.literal('[..., waiting, suffix="wait."]'),
+            filter_pattern=logs.FilterPattern.space_delimited(
+                "...", "waiting", "suffix"
+            ).where_string("suffix", "=", "wait."),
             metric_namespace=f"ArtSpot/{self.config.name}",
             metric_name=OUTBOX_METRIC,
             metric_value="$waiting",

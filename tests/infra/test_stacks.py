@@ -251,13 +251,42 @@ def test_every_alarm_notifies_the_one_sns_topic(assembly, stack):
 def test_outbox_alarm_reads_the_relays_log_lines(assembly, stack):
     _, metric_filter = only(assembly.resources(stack, "AWS::Logs::MetricFilter"))
     properties = metric_filter["Properties"]
-    assert properties["FilterPattern"] == '[..., waiting, suffix="wait."]'
     (transformation,) = properties["MetricTransformations"]
     assert transformation["MetricName"] == "OutboxWaiting"
+    assert transformation["MetricValue"] == "$waiting"
     # The filter sits on the relay's log group, the one scripts/relay writes to.
     relay = container_of(assembly, stack, "scripts/relay")
-    group = relay["LogConfiguration"]["Options"]["awslogs-group"]
-    assert properties["LogGroupName"] == group
+    assert properties["LogGroupName"] == relay["LogConfiguration"]["Options"]["awslogs-group"]
+    # Space-delimited: any fields, then the backlog, then the literal "wait.".
+    pattern = properties["FilterPattern"]
+    assert re.fullmatch(r'\[\.\.\., ?waiting, ?suffix ?= ?"?wait\."?\]', pattern), pattern
+
+
+@pytest.mark.parametrize("broker_up", [True, False])
+def test_the_relay_prints_the_backlog_where_the_filter_reads_it(monkeypatch, broker_up):
+    """The metric filter takes the last-but-one field of a line ending in "wait."; the relay's
+    two lines (sent, broker down) must keep that shape. Only the format is under test here, so
+    the relay's database work is replaced by fixed answers (tests/test_outbox.py covers it)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from core import outbox
+
+    def relay():
+        if not broker_up:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return 2
+
+    monkeypatch.setattr(outbox, "relay", relay)
+    monkeypatch.setattr(outbox, "waiting_count", lambda: 37)
+    out, err = StringIO(), StringIO()
+    call_command("relay_outbox", stdout=out, stderr=err)
+    lines = (out.getvalue() + err.getvalue()).strip().splitlines()
+    assert lines
+    for line in lines:
+        *_, waiting, suffix = line.split(" ")
+        assert (waiting, suffix) == ("37", "wait."), line
 
 
 @pytest.mark.parametrize("stack", STAGES)
