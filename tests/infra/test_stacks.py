@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from aws_cdk.assertions import Match
 
 from artspot.settings.required import REQUIRED_VARIABLES
 
@@ -60,7 +59,22 @@ def test_each_stage_outputs_what_the_deploy_workflow_reads(assembly, stack):
     assert set(assembly.templates[stack]["Outputs"]) >= CONTRACT_OUTPUTS
 
 
+def test_synth_needs_no_lookup_and_no_docker(assembly):
+    """Offline: no context lookup left unresolved, no image built at synth time."""
+    manifest = json.loads((assembly.outdir / "manifest.json").read_text())
+    assert "missing" not in manifest
+    asset_files = list(assembly.outdir.glob("*.assets.json"))
+    assert len(asset_files) == 4
+    for path in asset_files:
+        assert json.loads(path.read_text()).get("dockerImages", {}) == {}, path.name
+    # The ECS tasks run the pushed image by tag (imageTag context), from the artspot repository.
+    worker = json.dumps(container_of(assembly, "ArtSpot-Staging", "scripts/worker")["Image"])
+    assert "/artspot:test-sha" in worker
+
+
 def test_production_database_is_multi_az_encrypted_protected_with_a_replica(assembly):
+    from aws_cdk.assertions import Match
+
     template = assembly.template("ArtSpot-Production")
     template.has_resource_properties(
         "AWS::RDS::DBInstance",
@@ -121,6 +135,8 @@ def test_production_redis_fails_over_across_zones(assembly):
 
 @pytest.mark.parametrize("stack", STAGES)
 def test_media_bucket_is_versioned_private_and_reachable_only_from_cloudfront(assembly, stack):
+    from aws_cdk.assertions import Match
+
     template = assembly.template(stack)
     template.has_resource_properties(
         "AWS::S3::Bucket",
@@ -195,6 +211,8 @@ def test_waf_with_managed_rules_and_a_rate_rule_is_attached_to_the_distribution(
 
 @pytest.mark.parametrize("stack", STAGES)
 def test_cloudfront_honours_the_apps_cache_control_and_forwards_only_what_it_needs(assembly, stack):
+    from aws_cdk.assertions import Match
+
     template = assembly.template(stack)
     template.has_resource_properties(
         "AWS::CloudFront::CachePolicy",
