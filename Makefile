@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# cfn-lint and checkov (tests/infra) pin libraries below the app's: they get a venv of their own.
+TOOLS := .venv-tools
 PORT ?= 8000
 # Test modules spread over the cores, each module whole on one worker (module fixtures run once).
 PYTEST_ARGS ?= -n 2 --dist loadfile
@@ -14,7 +16,7 @@ help:
 	@echo "make run    - install, migrate, load demo content, print the admin login, serve on :$(PORT)"
 	@echo "make test   - install with test extras, start PostgreSQL/Redis if needed, lint, run the suite"
 	@echo "make lint   - ruff, Django system checks and the missing-migrations check"
-	@echo "make clean  - remove .venv and var/ (the embedded default's database and media)"
+	@echo "make clean  - remove .venv, .venv-tools and var/ (the embedded default's database and media)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +31,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
+$(TOOLS)/.installed: infra/requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet -r infra/requirements-tools.txt
+	@touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(TOOLS)/.installed
 
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
@@ -51,4 +59,4 @@ test: install-test services lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(TOOLS) var

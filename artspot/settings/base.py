@@ -265,6 +265,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
             # CloudFront (or another CDN) in front of the bucket serves public media.
             "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # Key prefix: "media" when the site's own CloudFront serves the bucket under /media/.
+            "location": env("AWS_LOCATION", default=""),
             "querystring_auth": False,
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
