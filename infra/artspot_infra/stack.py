@@ -60,7 +60,7 @@ PROVIDER_SECRETS = (
 )
 # Metric the relay's log lines feed ("Relayed N message(s); M wait." / "Broker unavailable
 # (...); M wait.", printed by `manage.py relay_outbox --loop`): M, the outbox backlog.
-# tests/infra/test_stacks.py holds the command's real output against this pattern.
+# tests/infra/test_infra.py holds the command's real output against this pattern.
 OUTBOX_METRIC = "OutboxWaiting"
 
 
