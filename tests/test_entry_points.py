@@ -177,6 +177,9 @@ def test_web_serves_readyz_and_finishes_a_request_in_flight_on_sigterm(productio
             for a in access
         ), access
 
+        # The image's HEALTHCHECK command answers for this process.
+        assert _healthcheck(env) == 0
+
         # A request slowed by the database is in flight when SIGTERM arrives.
         answer: dict = {}
 
@@ -199,9 +202,16 @@ def test_web_serves_readyz_and_finishes_a_request_in_flight_on_sigterm(productio
         assert answer.get("status") == 200, answer
         assert "<urlset" in answer["body"]
         assert web.popen.wait(timeout=30) == 0, web.output()[-3000:]
-        # It stopped listening: a new connection is refused.
+        # It stopped listening: a new connection is refused, and the health check says so.
         with pytest.raises(OSError):
             urllib.request.urlopen(f"{base}/healthz/", timeout=2)
+        assert _healthcheck(env) == 1
+
+
+def _healthcheck(env: dict[str, str]) -> int:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "healthcheck")], env=env, capture_output=True, timeout=30
+    ).returncode
 
 
 def test_web_refuses_a_bad_thread_count_with_a_clear_message(production_env, tmp_path):
