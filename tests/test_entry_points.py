@@ -233,6 +233,7 @@ def test_workers_follow_the_containers_cpu_quota(tmp_path):
 
 
 # --- worker -----------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_worker_finishes_the_task_in_hand_on_sigterm(production_env, tmp_path):
     from artspot.celery import app
 
