@@ -60,8 +60,10 @@ pytest: install-test tools services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The processes, started by the same scripts/ the container runs. DJANGO_SETTINGS_MODULE and the
-# rest come from the environment (.env too); artspot.settings.dev when it is unset.
-PROCESS := PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-artspot.settings.dev}"
+# rest come from the environment (.env too); artspot.settings.dev when it is unset, and web
+# listens on loopback unless HOST says otherwise.
+PROCESS := PATH="$(CURDIR)/$(BIN):$$PATH" HOST="$${HOST:-127.0.0.1}" \
+	DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-artspot.settings.dev}"
 web worker beat relay migrate: install
 	$(PROCESS) scripts/$@
 

@@ -262,3 +262,14 @@ def test_deploy_migrates_before_web_takes_traffic_then_checks_and_rolls_back(dep
     assert "cdk deploy" in text[rollback] and "deploy-web.sh" in text[rollback]
     script = (ROOT / ".github" / "scripts" / "deploy-web.sh").read_text()
     assert "aws apprunner start-deployment" in script and "web-$stage" in script
+
+
+def test_every_shell_script_parses():
+    """deploy-web.sh runs only in the deploy workflow; the entry points are run above too."""
+    scripts = [ROOT / ".github" / "scripts" / "deploy-web.sh"]
+    scripts += [ROOT / entry for entry in sorted(ENTRY_POINTS)]
+    for script in scripts:
+        shell = "bash" if script.read_text().startswith("#!/usr/bin/env bash") else "sh"
+        result = subprocess.run([shell, "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script}: {result.stderr}"
+        assert os.access(script, os.X_OK), f"{script} is not executable"
