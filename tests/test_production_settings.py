@@ -7,21 +7,9 @@ import pytest
 
 from artspot.settings.required import REQUIRED_VARIABLES
 from tests.support.processes import ROOT, clean_env, manage
+from tests.support.production import FULL_PRODUCTION_ENV
 
 pytestmark = pytest.mark.slow
-
-FULL_PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "artspot.settings.production",
-    "SECRET_KEY": "x7#production-grade-secret-key-for-the-deploy-check-0123456789-abcdefghij",
-    "DATABASE_URL": "postgres://artspot@127.0.0.1:5432/artspot",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "ALLOWED_HOSTS": "artspot.example",
-    "WAGTAILADMIN_BASE_URL": "https://artspot.example",
-    "AWS_STORAGE_BUCKET_NAME": "artspot-media",
-    "EMAIL_URL": "smtp+tls://user:pass@127.0.0.1:587",
-    "STRIPE_SECRET_KEY": "sk_live_placeholder_for_the_check",
-    "STRIPE_WEBHOOK_SECRET": "whsec_placeholder_for_the_check",
-}
 
 
 def _start(env: dict[str, str]) -> subprocess.CompletedProcess:

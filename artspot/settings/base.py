@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # The collector's address from the trusted proxy chain (core.client_address), for every
     # rate limit and log line after this point.
     "core.client_address.ClientAddressMiddleware",
+    # /healthz/ and /readyz/ for health checks that address the container by IP (before any
+    # Host validation; see core.health_middleware).
+    "core.health_middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A NUL byte in the address would fail its database query: 400 before anything else runs.
     "core.middleware.RejectControlCharactersMiddleware",
