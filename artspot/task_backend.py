@@ -10,13 +10,42 @@ embedded default Celery runs eagerly, so the work runs in-process right after th
 production it runs on the worker, never inside a request.
 """
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
 from django_tasks.utils import get_random_id
+
+# Set inside batched_tasks(): the distinct tasks queued so far, in order.
+_batch: ContextVar[dict[str, tuple[str, list, dict]] | None] = ContextVar(
+    "django_task_batch", default=None
+)
+
+
+@contextmanager
+def batched_tasks() -> Iterator[None]:
+    """Hold back the tasks queued inside the block; then run each distinct one once, here.
+
+    For bulk loads (``load_demo``): thousands of saves queue thousands of index updates, mostly
+    for the same few hundred objects, each through the outbox. Run after the block (and after
+    the transaction it wraps has committed), in one transaction; nothing runs if the block fails.
+    """
+    batch: dict[str, tuple[str, list, dict]] = {}
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    with transaction.atomic():
+        for module_path, args, kwargs in batch.values():
+            import_string(module_path).call(*args, **kwargs)
 
 
 class CeleryTaskBackend(BaseTaskBackend):
@@ -38,6 +67,11 @@ class CeleryTaskBackend(BaseTaskBackend):
             errors=[],
             worker_ids=[],
         )
+        batch = _batch.get()
+        if batch is not None:
+            key = json.dumps([task.module_path, result.args, result.kwargs], default=str)
+            batch.setdefault(key, (task.module_path, result.args, result.kwargs))
+            return result
         from core.models import OutboxMessage
         from core.outbox import relay_soon
 

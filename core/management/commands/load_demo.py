@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from artspot.task_backend import batched_tasks
 from core.demo_loader import DEMO_SEED, discover_steps, run_step
 
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
             tqdm(
                 total=len(steps), desc="Demo content", unit="step", disable=not in_terminal
             ) as bar,
+            # Index updates once per object at the end, not once per save through the outbox.
+            batched_tasks(),
             transaction.atomic(),
         ):
             for step in steps:
