@@ -118,7 +118,7 @@ def _describe_cart_add(request: HttpRequest) -> str:
     artwork_id = request.POST.get("artwork", "")
     work = (
         Artwork.objects.public().select_related("artist").filter(pk=artwork_id).first()
-        if artwork_id.isdigit() and len(artwork_id) < 19
+        if artwork_id.isascii() and artwork_id.isdigit() and len(artwork_id) < 19
         else None
     )
     return f"“{work.title}” by {work.artist.title}" if work else ""

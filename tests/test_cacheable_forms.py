@@ -267,6 +267,17 @@ def test_hostile_input_is_escaped_and_capped_and_unknown_fields_are_dropped(cach
     assert not ArtworkInquiry.objects.exists()
 
 
+@pytest.mark.parametrize("artwork", ["²", "9" * 30, "1; DROP TABLE", "\u0000", ""])
+def test_a_bad_artwork_id_gets_the_confirmation_and_then_the_carts_own_error(artwork):
+    visitor = Client(enforce_csrf_checks=True)
+    asked = visitor.post("/shop/cart/add/", {"artwork": artwork, "quantity": "1"})
+    assert asked.status_code == 403 and "Add this work to your cart?" in asked.content.decode()
+    confirm = form_to(asked.content.decode(), "/shop/cart/add/")
+    # The cart's own answer: a form error (400), or no such work (back to the cart, with why).
+    assert visitor.post(confirm.action, confirm.fields).status_code in (302, 400)
+    assert cart_of(visitor) == {}
+
+
 @pytest.mark.parametrize(
     ("path", "data"),
     [
