@@ -57,7 +57,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 class Confirmable:
     """How to ask a visitor to confirm a form their browser sent without a token."""
 
-    action: str  # the question's verb phrase: "Add this to your cart"
+    action: str  # the question, without its mark: "Add this work to your cart"
     fields: Mapping[str, str]  # POST name → label shown; "" carries the field without showing it
     describe: Callable[..., str] | None = None  # (request, *args, **kwargs) → what it is about
 
@@ -124,8 +124,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         posted = None
     if posted is None:
         return _refused(request, "token")
-    if posted.get(CONFIRMED_FIELD):
-        return _refused(request, "cookie")
+    if posted.get(CONFIRMED_FIELD):  # sent from our confirmation page, and failed again
+        return _refused(request, "cookie" if reason == REASON_NO_CSRF_COOKIE else "token")
     routed = _route(request)
     if routed is None:
         return _refused(request, "token")
