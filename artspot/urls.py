@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import csrf as core_csrf
 from core import sitemaps as seo_sitemaps
 from core import views as core_views
 from search import views as search_views
@@ -12,6 +13,7 @@ from search import views as search_views
 urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
+    path("csrf/", core_csrf.token, name="csrf_token"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -57,7 +56,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 EDITION_SIZE = 10
 REQUEST_TIMEOUT = 30
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # --- setup ------------------------------------------------------------------------------------
@@ -169,13 +167,16 @@ def new_buyer(n: int, work: Work, same_address: bool) -> Buyer:
 
 
 def prepare(buyer: Buyer, base: str) -> None:
-    """Open the work's page (CSRF cookie and token) and put the work in the cart."""
+    """Open the work's page, fetch a CSRF token as its script does, put the work in the cart."""
     page = buyer.session.get(f"{base}/artworks/{buyer.work.slug}/", timeout=REQUEST_TIMEOUT)
     buyer.statuses.append(page.status_code)
-    match = CSRF_INPUT.search(page.text)
-    if page.status_code != 200 or not match:
-        raise RuntimeError(f"artwork page answered {page.status_code} without a CSRF token")
-    buyer.csrf = match.group(1)
+    if page.status_code != 200:
+        raise RuntimeError(f"artwork page answered {page.status_code}")
+    token = buyer.session.get(f"{base}/csrf/", timeout=REQUEST_TIMEOUT)
+    buyer.statuses.append(token.status_code)
+    if token.status_code != 200:
+        raise RuntimeError(f"the token endpoint answered {token.status_code}")
+    buyer.csrf = token.json()["token"]
     added = buyer.session.post(
         f"{base}/shop/cart/add/",
         {"artwork": buyer.work.pk, "quantity": 1, "csrfmiddlewaretoken": buyer.csrf},

@@ -406,11 +406,15 @@ class Browser:
     def run(self) -> None:
         c = self.c
         page = self.request("page", "GET", f"/artworks/{c.work.slug}/")
-        match = CSRF_INPUT.search(page.text)
-        if page.status_code != 200 or not match:
+        if page.status_code != 200:
             c.outcome = f"error: artwork page {page.status_code}"
             return
-        self.csrf = match.group(1)
+        # The cached page carries no token: the browser's script asks for one (core.csrf).
+        token = self.request("token", "GET", "/csrf/")
+        if token.status_code != 200:
+            c.outcome = f"error: token {token.status_code}"
+            return
+        self.csrf = token.json()["token"]
         message = self.add_to_cart(c.quantity)
         if c.quantity > 1 and "at most" in message:
             c.refused_two = True

@@ -3,23 +3,35 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 
-def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Let CloudFront keep a page only when it is the same for every anonymous visitor.
+def carries_visitor_state(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the answer holds something of this visitor's, so no shared cache may keep it.
 
-    Private when caching is off, the answer is not a plain 200, or the visitor has a session
-    (signed in, a flash message, later a cart): without a session cookie a visitor is anonymous
-    and sees what every other anonymous visitor sees.
+    A session (signed in, a cart, a flash message), a cookie being set, a CSRF token asked for
+    while rendering (Django then sets the CSRF cookie), a session changed or a message queued by
+    this request (their cookies are set after the view returns).
     """
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or response.cookies:
+        return True
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return True
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return True
+    return bool(getattr(getattr(request, "_messages", None), "_queued_messages", None))
+
+
+def _decide(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     seconds = settings.PUBLIC_CACHE_SECONDS
     # A page that will change at a known moment (a drop opening) is not kept past it.
     cap = getattr(request, "max_public_cache_seconds", None)
     if cap is not None:
         seconds = max(0, min(seconds, int(cap)))
-    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
-    if not seconds or has_session or response.status_code != 200:
+    if carries_visitor_state(request, response):
+        add_never_cache_headers(response)  # private, no-store
+    elif not seconds or response.status_code != 200:
         patch_cache_control(response, private=True, no_cache=True)
     else:
         patch_cache_control(
@@ -32,13 +44,21 @@ def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> 
     return response
 
 
+def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Let CloudFront keep a page only when it is the same for every anonymous visitor.
+
+    ``private, no-store`` when the answer carries the visitor's state (``carries_visitor_state``);
+    private when caching is off or the answer is not a plain 200. A template response is judged
+    once rendered, when its status is final and its template has (or has not) asked for a token.
+    """
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.add_post_render_callback(lambda rendered: _decide(request, rendered))
+        return response
+    return _decide(request, response)
+
+
 class PublicCacheMixin:
     """Send ``Cache-Control`` so CloudFront can keep anonymous views of a page."""
 
     def serve(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = super().serve(request, *args, **kwargs)
-        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
-            # Decide after rendering, so the status code is final.
-            response.add_post_render_callback(lambda r: apply_public_cache_headers(request, r))
-            return response
-        return apply_public_cache_headers(request, response)
+        return apply_public_cache_headers(request, super().serve(request, *args, **kwargs))

@@ -6,7 +6,7 @@ app_name = "shop"
 
 urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),
-    path("cart/add/", views.cart_change, {"action": "add"}, name="cart_add"),
+    path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_change, {"action": "update"}, name="cart_update"),
     path("cart/remove/", views.cart_change, {"action": "remove"}, name="cart_remove"),
     path("checkout/", views.checkout, name="checkout"),

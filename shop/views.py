@@ -19,8 +19,10 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from wagtail.models import Site
 
+from artworks.models import Artwork
 from core import outbox
 from core.client_address import client_address
+from core.csrf import confirmable
 from drops.entry import admission_time
 
 from .cart import Cart, CartError
@@ -110,6 +112,26 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
     except CartError as error:
         messages.error(request, str(error))
     return redirect("shop:cart")
+
+
+def _describe_cart_add(request: HttpRequest) -> str:
+    artwork_id = request.POST.get("artwork", "")
+    work = (
+        Artwork.objects.public().select_related("artist").filter(pk=artwork_id).first()
+        if artwork_id.isascii() and artwork_id.isdigit() and len(artwork_id) < 19
+        else None
+    )
+    return f"“{work.title}” by {work.artist.title}" if work else ""
+
+
+# The artwork page's form, on a page CloudFront keeps: no token without JavaScript (core.csrf).
+@confirmable(
+    "Add this work to your cart",
+    {"artwork": "", "quantity": "Quantity"},
+    describe=_describe_cart_add,
+)
+def cart_add(request: HttpRequest) -> HttpResponse:
+    return cart_change(request, "add")
 
 
 def _session_key(group: str, request: HttpRequest) -> str:

@@ -33,6 +33,8 @@ HEALTH_DETAIL_TOKEN = env("HEALTH_DETAIL_TOKEN", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Forms on cached pages carry no token: a confirmation page for the declared ones (core.csrf).
+CSRF_FAILURE_VIEW = "core.csrf.csrf_failure"
 
 INSTALLED_APPS = [
     "core",

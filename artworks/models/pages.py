@@ -13,11 +13,28 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
+from core.csrf import confirmable
 from core.pages import PublicCacheMixin
 from core.ratelimits import TOO_MANY, over_limit
 
 ARTWORKS_PER_PAGE = 24
 RELATED_WORKS = 4
+# What a visitor's enquiry sent without a CSRF token shows (and carries) when asked to confirm;
+# the honeypot is carried, not shown.
+INQUIRY_FIELDS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "message": "Message",
+    "website": "",
+}
+
+
+def _describe_inquiry(request: HttpRequest, slug: str) -> str:
+    from artworks.models import Artwork
+
+    work = Artwork.objects.public().select_related("artist").filter(slug=slug).first()
+    return f"About “{work.title}” by {work.artist.title}" if work else ""
 
 
 class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
@@ -82,6 +99,7 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         return self._render_detail(request, artwork, ArtworkInquiryForm())
 
     @path("<slug:slug>/enquire/", name="artwork_inquiry")
+    @confirmable("Send this enquiry", INQUIRY_FIELDS, describe=_describe_inquiry)
     def artwork_inquiry(self, request: HttpRequest, slug: str) -> HttpResponse:
         return _inquiry_view(request, self, slug)
 
@@ -134,6 +152,8 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
                 "inquiry_form": form,
                 "inquiry_refused": refused,
                 "canonical_url": artwork.get_url(request),
+                # An answer to a refused enquiry is never shared: its form may carry the token.
+                "form_token": status != 200,
             },
             status=status,
         )
