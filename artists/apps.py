@@ -5,3 +5,17 @@ class ArtistsConfig(AppConfig):
     """Artist pages: biography, CV, and the artist's works, stories and drops."""
 
     name = "artists"
+
+    def ready(self) -> None:
+        from wagtail.signals import page_published, page_unpublished
+
+        from .models import ArtistPage
+
+        def purge_artist_works(sender, instance: ArtistPage, **kwargs) -> None:
+            """An artist published or unpublished shows or hides all their works everywhere."""
+            from core import frontend_cache
+
+            frontend_cache.purge_works(instance.artworks.values_list("pk", flat=True))
+
+        for signal in (page_published, page_unpublished):
+            signal.connect(purge_artist_works, sender=ArtistPage, weak=False)
