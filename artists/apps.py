@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
 
+def purge_artist_works(sender, instance, **kwargs) -> None:
+    """An artist published or unpublished shows or hides all their works everywhere."""
+    from core import frontend_cache
+
+    frontend_cache.purge_works(instance.artworks.values_list("pk", flat=True))
+
+
 class ArtistsConfig(AppConfig):
     """Artist pages: biography, CV, and the artist's works, stories and drops."""
 
@@ -11,11 +18,7 @@ class ArtistsConfig(AppConfig):
 
         from .models import ArtistPage
 
-        def purge_artist_works(sender, instance: ArtistPage, **kwargs) -> None:
-            """An artist published or unpublished shows or hides all their works everywhere."""
-            from core import frontend_cache
-
-            frontend_cache.purge_works(instance.artworks.values_list("pk", flat=True))
-
-        for signal in (page_published, page_unpublished):
-            signal.connect(purge_artist_works, sender=ArtistPage, weak=False)
+        for name, signal in (("published", page_published), ("unpublished", page_unpublished)):
+            signal.connect(
+                purge_artist_works, sender=ArtistPage, dispatch_uid=f"artist-purge-{name}"
+            )

@@ -88,7 +88,8 @@ def _record(keys: Iterable[str]) -> None:
             [PendingPurge(key=key) for key in keys], ignore_conflicts=True
         )
         if not _flush_scheduled():
-            transaction.on_commit(_FlushAfterCommit())
+            # robust: a failure here is logged, never raised into a request already committed.
+            transaction.on_commit(_FlushAfterCommit(), robust=True)
 
 
 class _FlushAfterCommit:
