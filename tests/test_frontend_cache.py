@@ -18,6 +18,7 @@ from core.factories import ImageFactory
 from core.models import OutboxMessage, PendingPurge
 from curations.factories import ArtworkCollectionPageFactory
 from drops.factories import DropPageFactory
+from drops.models import DropWindowPurge
 from drops.tasks import purge_opened_and_closed_drops
 from shop import inventory
 from tests.support.aws import REGION
@@ -129,6 +130,12 @@ def test_publishing_an_artwork_sends_one_invalidation_after_the_request(
     assert not PendingPurge.objects.exists()
     relay_purges()
     assert len(invalidations(cloudfront)) == 1  # nothing more to send
+
+    # Unpublishing takes it off the same pages.
+    with django_capture_on_commit_callbacks(execute=True):
+        Artwork.objects.get(pk=artwork.pk).unpublish()
+    relay_purges()
+    assert invalidations(cloudfront)[1] == paths
 
 
 def test_a_sale_and_a_refund_to_sale_purge_every_page_that_shows_the_work(
@@ -259,14 +266,19 @@ def test_a_drop_opening_purges_its_works_once(cloudfront, django_capture_on_comm
     artwork = ArtworkFactory()
     drop = DropPageFactory(starts_at=timezone.now() + timedelta(minutes=5), works=[artwork])
     cloudfront.configure()
-    assert purge_opened_and_closed_drops() == 0  # not open yet
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_opened_and_closed_drops()  # whatever opened lately (the demo's drops)
+    assert not DropWindowPurge.objects.filter(drop=drop).exists()  # not open yet
+    assert not PendingPurge.objects.exists()
+    before = len(invalidations(cloudfront))
 
     type(drop).objects.filter(pk=drop.pk).update(starts_at=timezone.now() - timedelta(seconds=3))
     with django_capture_on_commit_callbacks(execute=True):
         assert purge_opened_and_closed_drops() == 1
     assert purge_opened_and_closed_drops() == 0  # the next beat: already done
     relay_purges()
-    [paths] = invalidations(cloudfront)
+    assert len(invalidations(cloudfront)) == before + 1
+    paths = invalidations(cloudfront)[-1]
     assert artwork.get_url() in paths
     assert _path(drop) in paths
 
