@@ -53,6 +53,7 @@ INVALIDATE_TASK = "core.tasks.invalidate_frontend_cache"
 # CloudFront accepts up to 3,000 paths in progress (15 with a wildcard); batches stay well below.
 MAX_PATHS_PER_INVALIDATION = 1000
 MAX_KEYS_PER_FLUSH = 2000
+MAX_URL_LENGTH = 2000  # PendingPurge.key holds "url:" and the URL
 
 
 def enabled() -> bool:
@@ -74,7 +75,7 @@ def purge_pages(pages: Iterable[Page]) -> None:
 
 def purge_urls(urls: Iterable[str]) -> None:
     """Purge, after the commit, these absolute URLs (for what will be gone by then)."""
-    _record(f"url:{url}" for url in urls if url)
+    _record(f"url:{url}" for url in urls if url and len(url) <= MAX_URL_LENGTH)
 
 
 def _record(keys: Iterable[str]) -> None:

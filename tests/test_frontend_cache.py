@@ -283,6 +283,21 @@ def test_a_drop_opening_purges_its_works_once(cloudfront, django_capture_on_comm
     assert _path(drop) in paths
 
 
+def test_publishing_a_drop_purges_it_and_its_works_in_one_invalidation(
+    cloudfront, django_capture_on_commit_callbacks
+):
+    """Page publishing is purged by our handler, with what it touches (Wagtail's own handler,
+    which would send the page alone in a second invalidation, is not installed)."""
+    artwork = ArtworkFactory()
+    drop = DropPageFactory(starts_at=timezone.now() + timedelta(days=2), works=[artwork])
+    cloudfront.configure()
+    with django_capture_on_commit_callbacks(execute=True):
+        drop.save_revision().publish()
+    relay_purges()
+    [paths] = invalidations(cloudfront)
+    assert {_path(drop), _path(drop.get_parent()), artwork.get_url()} <= set(paths)
+
+
 @pytest.mark.parametrize("value", ["arn:aws:cloudfront::1:distribution/E2", "d1.cloudfront.net"])
 def test_a_malformed_distribution_id_stops_the_start(value):
     with pytest.raises(ImproperlyConfigured, match="CLOUDFRONT_DISTRIBUTION_ID"):
