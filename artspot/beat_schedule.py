@@ -26,6 +26,18 @@ BEAT_SCHEDULE = {
         # A run still waiting when the next is due is dropped; the next one does its work.
         "options": {"expires": 55},
     },
+    # CloudFront: the works of drops that opened or closed (core.frontend_cache, drops.tasks).
+    "purge-opened-and-closed-drops": {
+        "task": "drops.tasks.purge_opened_and_closed_drops",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    # Pending purges whose process died between its commit and queueing their flush.
+    "flush-frontend-cache": {
+        "task": "core.tasks.flush_frontend_cache",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "prune-outbox": {
         "task": "core.tasks.prune_outbox",
         "schedule": crontab(hour=4, minute=37),

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.html import format_html
+from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, UpdatedAtColumn
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -9,8 +10,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.exports import SafeExportIndexView, SafeExportSnippetIndexView
+from core.frontend_cache import PAGES_SHOWING_ARTWORKS
 
-from .models import Artwork, ArtworkInquiry, ArtworkUnit, Availability, Medium
+from .models import Artwork, ArtworkIndexPage, ArtworkInquiry, ArtworkUnit, Availability, Medium
 
 
 class ThumbnailColumn(Column):
@@ -125,3 +127,14 @@ class ArtworksGroup(SnippetViewSetGroup):
 
 
 register_snippet(ArtworksGroup)
+
+
+@hooks.register(PAGES_SHOWING_ARTWORKS)
+def artwork_pages_and_browse(artwork_ids: list[int]) -> list:
+    """Each work's own page and browse (every filtered variant: ArtworkIndexPage's cached paths)."""
+    index = ArtworkIndexPage.objects.live().first()
+    if index is None:
+        return []
+    base = index.get_full_url()
+    slugs = Artwork.objects.filter(pk__in=artwork_ids).values_list("slug", flat=True)
+    return [index, *(f"{base}{slug}/" for slug in slugs)]

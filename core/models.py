@@ -1,5 +1,8 @@
 """Site-wide models: the custom image model (set on day one) and editable site settings."""
 
+import posixpath
+import secrets
+
 from django.core.validators import RegexValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -21,12 +24,28 @@ class CustomImage(AbstractImage):
 
     admin_form_fields = (*Image.admin_form_fields, "credit")
 
+    def get_upload_to(self, filename: str) -> str:
+        return _unique_name(super().get_upload_to(filename))
+
 
 class CustomRendition(AbstractRendition):
     image = models.ForeignKey(CustomImage, on_delete=models.CASCADE, related_name="renditions")
 
     class Meta:
         unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+    def get_upload_to(self, filename: str) -> str:
+        return _unique_name(super().get_upload_to(filename))
+
+
+def _unique_name(path: str, max_length: int = 100) -> str:
+    """``folder/<random>/name``: a stored file's name is never used again, even after a
+    deletion, so media may be cached as immutable (artspot.settings.media)."""
+    folder, name = posixpath.split(path)
+    token = secrets.token_hex(4)
+    stem, extension = posixpath.splitext(name)
+    room = max_length - 1 - len(folder) - len(token) - 2 - len(extension)
+    return posixpath.join(folder, token, stem[: max(room, 1)] + extension)
 
 
 @register_setting(icon="site")
@@ -99,3 +118,20 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+class PendingPurge(models.Model):
+    """Something changed that a shared cache may still show (``core.frontend_cache``).
+
+    ``key`` is ``artwork:<id>``, ``page:<id>`` or ``url:<absolute URL>``; unique, so a change
+    repeated before the next flush adds nothing.
+    """
+
+    key = models.CharField(max_length=2048, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.key

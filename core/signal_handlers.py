@@ -3,6 +3,7 @@ from django.dispatch import receiver
 from wagtail.models import Page
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
+from . import frontend_cache
 from .navigation import forget_menus
 
 
@@ -18,3 +19,11 @@ def _page_tree_changed(sender, **kwargs) -> None:
 def _page_deleted(sender, instance, **kwargs) -> None:
     if isinstance(instance, Page):
         forget_menus()
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+def _purge_page(sender, instance, **kwargs) -> None:
+    """Every page, its cached paths and the index above it (replaces Wagtail's own handler, so
+    a change and what it touches go to CloudFront as one batch: core.frontend_cache)."""
+    frontend_cache.purge_pages([instance])

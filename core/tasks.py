@@ -2,6 +2,7 @@
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.core.management import call_command
 from django.utils.module_loading import import_string
@@ -41,3 +42,27 @@ def prune_outbox() -> int:
     from core import outbox
 
     return outbox.prune()
+
+
+@shared_task(name="core.tasks.flush_frontend_cache", ignore_result=True)
+def flush_frontend_cache() -> str | None:
+    """After a commit: turn pending purges into one invalidation batch (core.frontend_cache)."""
+    from core import frontend_cache
+
+    return frontend_cache.flush()
+
+
+@shared_task(
+    name="core.tasks.invalidate_frontend_cache",
+    ignore_result=True,
+    autoretry_for=(BotoCoreError, ClientError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def invalidate_frontend_cache(reference: str, urls: list[str]) -> None:
+    """Send one batch of URLs to CloudFront; AWS errors are retried with back-off, then logged."""
+    from core import frontend_cache
+
+    frontend_cache.invalidate(reference, urls)

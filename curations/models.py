@@ -125,6 +125,9 @@ class ArtworkCollectionPage(PublicCacheMixin, Page):
     class Meta:
         verbose_name = "artwork collection page"
 
+    def get_cached_paths(self) -> list[str]:
+        return ["/", "/?available=1"]
+
     def public_works(self) -> list:
         """The collection's live works by live artists, in the editor's order.
 

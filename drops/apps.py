@@ -15,7 +15,7 @@ class DropsConfig(AppConfig):
         from wagtail.signals import page_published, page_unpublished
 
         from .models import DropArtwork, DropPage
-        from .sale import forget_sale_windows
+        from .sale import forget_sale_windows, purge_drop_artwork, purge_drop_works
 
         signals = {
             "published": page_published,
@@ -28,4 +28,12 @@ class DropsConfig(AppConfig):
         for name in ("saved", "deleted"):
             signals[name].connect(
                 forget_sale_windows, sender=DropArtwork, dispatch_uid=f"drop-artwork-{name}"
+            )
+            # A work joining or leaving a drop (even a draft one) changes when it can be bought.
+            signals[name].connect(
+                purge_drop_artwork, sender=DropArtwork, dispatch_uid=f"drop-artwork-purge-{name}"
+            )
+        for name in ("published", "unpublished"):
+            signals[name].connect(
+                purge_drop_works, sender=DropPage, dispatch_uid=f"drop-purge-{name}"
             )

@@ -250,3 +250,20 @@ class DropReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.subscription}"
+
+
+class DropWindowPurge(models.Model):
+    """The works of ``drop`` were purged from the frontend cache for its opening or closing at
+    ``moment`` (``drops.tasks.purge_opened_and_closed_drops``); unique, so once per change."""
+
+    drop = models.ForeignKey(DropPage, on_delete=models.CASCADE, related_name="window_purges")
+    moment = models.DateTimeField()
+    purged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["drop", "moment"], name="drop_window_purged_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drop_id} at {self.moment:%Y-%m-%d %H:%M:%S}"

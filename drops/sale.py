@@ -17,6 +17,8 @@ from datetime import datetime
 
 from django.core.cache import cache
 
+from core import frontend_cache
+
 from .models import DropArtwork, status_between
 
 CACHE_KEY = "drops:sale-windows"
@@ -85,6 +87,17 @@ def sale_windows(artwork_ids=None, *, fresh: bool = False) -> dict[int, list[Sal
     if artwork_ids is None:
         return windows
     return {pk: windows[pk] for pk in artwork_ids if pk in windows}
+
+
+def purge_drop_artwork(sender, instance: DropArtwork, **kwargs) -> None:
+    """Signal receiver: a work joined or left a drop; pages showing it change (frontend cache)."""
+    if not kwargs.get("raw"):
+        frontend_cache.purge_works([instance.artwork_id])
+
+
+def purge_drop_works(sender, instance, **kwargs) -> None:
+    """Signal receiver: a drop published or unpublished (its window may have moved)."""
+    frontend_cache.purge_works(instance.drop_artworks.values_list("artwork_id", flat=True))
 
 
 def forget_sale_windows(**kwargs) -> None:

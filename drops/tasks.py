@@ -55,8 +55,10 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core import frontend_cache
+
 from . import subscriptions
-from .models import DropPage, DropReminder, DropSubscription, ReminderKind
+from .models import DropPage, DropReminder, DropSubscription, DropWindowPurge, ReminderKind
 
 logger = logging.getLogger(__name__)
 
@@ -204,3 +206,32 @@ def send_subscription_confirmation(subscription_pk: int) -> bool:
     )
     message.send()
     return True
+
+
+# A beat that was down for less than this still purges the drops that changed meanwhile.
+PURGE_LOOKBACK = timedelta(days=1)
+
+
+@shared_task(name="drops.tasks.purge_opened_and_closed_drops", ignore_result=True)
+def purge_opened_and_closed_drops() -> int:
+    """Beat: purge the works of every drop (draft ones too: they guard their works) that opened
+    or closed since the last run; each opening and closing once (``DropWindowPurge``)."""
+    if not frontend_cache.enabled():
+        return 0
+    now = timezone.now()
+    since = now - PURGE_LOOKBACK
+    changed = DropPage.objects.filter(
+        Q(starts_at__gt=since, starts_at__lte=now) | Q(ends_at__gt=since, ends_at__lte=now)
+    )
+    purged = 0
+    for drop in changed:
+        for moment in (drop.starts_at, drop.ends_at):
+            if moment is None or not since < moment <= now:
+                continue
+            with transaction.atomic():
+                _, created = DropWindowPurge.objects.get_or_create(drop=drop, moment=moment)
+                if created:
+                    work_ids = drop.drop_artworks.values_list("artwork_id", flat=True)
+                    frontend_cache.purge_works(list(work_ids))
+                    purged += 1
+    return purged

@@ -30,6 +30,8 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import Revision
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
+from core.frontend_cache import PAGES_SHOWING_ARTWORKS
+
 from .models import DropIndexPage, DropPage, DropStatus
 
 # Page permissions that make someone a drop planner: any of them on the drop index (or above).
@@ -208,3 +210,9 @@ def register_drop_calendar_menu_item():
     return DropCalendarMenuItem(
         "Drop calendar", reverse("drops_calendar"), icon_name="date", order=210
     )
+
+
+@hooks.register(PAGES_SHOWING_ARTWORKS)
+def drops_showing(artwork_ids: list[int]):
+    """Drop pages that list these works."""
+    return DropPage.objects.live().filter(drop_artworks__artwork_id__in=artwork_ids).distinct()

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
+from core import frontend_cache
 
 from .models import Hold, Order, OrderLine
 from .models.orders import PaymentStatus
@@ -171,6 +172,8 @@ def sell_order_units(order: Order) -> bool:
     Hold.objects.filter(unit__in=unit_ids).delete()
     ArtworkUnit.objects.filter(pk__in=unit_ids).update(sold_at=now)
     _holds_changed()
+    # "Sold" / "2 of 15 left" on every public page that shows these works.
+    frontend_cache.purge_works({unit.artwork_id for unit in units})
     return True
 
 
@@ -183,6 +186,7 @@ def return_to_sale(lines: Iterable[OrderLine]) -> int:
     unit_ids = [line.unit_id for line in lines if line.unit_id]
     units, _ = _locked_units(pk__in=unit_ids, sold_at__isnull=False)
     ArtworkUnit.objects.filter(pk__in=[u.pk for u in units]).update(sold_at=None)
+    frontend_cache.purge_works({unit.artwork_id for unit in units})
     return len(units)
 
 

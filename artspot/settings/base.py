@@ -15,6 +15,8 @@ from django_guid.integrations import CeleryIntegration
 
 from artspot.beat_schedule import BEAT_SCHEDULE
 from artspot.logging import logging_config
+from artspot.settings.cloudfront import frontend_cache
+from artspot.settings.media import media_storage
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -260,25 +262,16 @@ STATIC_URL = "/static/"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 
+# --- Media on S3 (artspot.settings.media): a private bucket behind the CloudFront media domain.
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    _media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "region_name": env("AWS_S3_REGION_NAME", default=None),
-            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
-            # CloudFront (or another CDN) in front of the bucket serves public media.
-            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
-            # Key prefix: "media" when the site's own CloudFront serves the bucket under /media/.
-            "location": env("AWS_LOCATION", default=""),
-            "querystring_auth": False,
-            "file_overwrite": False,
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-        },
-    }
-else:
-    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+_media_storage = media_storage(
+    AWS_STORAGE_BUCKET_NAME,
+    custom_domain=env("AWS_S3_CUSTOM_DOMAIN", default=""),
+    region=env("AWS_S3_REGION_NAME", default=""),
+    endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+    # Key prefix: "media" when the site's own CloudFront serves the bucket under /media/.
+    location=env("AWS_LOCATION", default=""),
+)
 
 STORAGES = {
     "default": _media_storage,
@@ -328,6 +321,13 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
+
+# --- CloudFront purge (core.frontend_cache) ------------------------------------------------------
+# With a distribution id, every change that a public page shows (publishing, prices, sales,
+# refunds, drops opening and closing) is purged from CloudFront by a task after the commit.
+# Without one nothing is recorded: pages simply expire after PUBLIC_CACHE_SECONDS.
+CLOUDFRONT_DISTRIBUTION_ID = env("CLOUDFRONT_DISTRIBUTION_ID", default="").strip()
+WAGTAILFRONTENDCACHE = frontend_cache(CLOUDFRONT_DISTRIBUTION_ID)
 
 # --- Shop: Stripe and ShipStation when configured, local stand-ins otherwise -------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -53,6 +53,10 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
 
     # --- URLs ----------------------------------------------------------------------------------
 
+    def get_cached_paths(self) -> list[str]:
+        """Browse and every filtered, sorted or paged variant of it (a CloudFront wildcard)."""
+        return ["/", "/?*"]
+
     @classmethod
     def artwork_url(cls, slug: str, request: HttpRequest | None = None) -> str:
         """The public URL of an artwork; looks the index page up once per request."""

@@ -9,6 +9,10 @@ FULL_PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "artspot.example",
     "WAGTAILADMIN_BASE_URL": "https://artspot.example",
     "AWS_STORAGE_BUCKET_NAME": "artspot-media",
+    "AWS_S3_CUSTOM_DOMAIN": "media.artspot.example",
+    "CLOUDFRONT_DISTRIBUTION_ID": "E2QWRUHAPOMQZL",
+    # Any AWS call a started process makes goes to a closed loopback port, never to AWS.
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
     "EMAIL_URL": "smtp+tls://user:pass@127.0.0.1:587",
     "STRIPE_SECRET_KEY": "sk_live_placeholder_for_the_check",
     "STRIPE_WEBHOOK_SECRET": "whsec_placeholder_for_the_check",
