@@ -8,12 +8,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 from core import csrf as core_csrf
 from core import sitemaps as seo_sitemaps
 from core import views as core_views
+from core.ses_webhook import SesEventsWebhookView
 from search import views as search_views
 
 urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
     path("csrf/", core_csrf.token, name="csrf_token"),
+    # SES bounces and complaints, posted by SNS (core.ses_webhook).
+    path("email/ses/events/", SesEventsWebhookView.as_view(), name="ses_events"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),

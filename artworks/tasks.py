@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from wagtail.models import Site
 
+from core import email
 from core.models import SiteSettings
 
 
@@ -50,6 +51,6 @@ def notify_team_of_inquiry(inquiry_id: int) -> None:
         message.attach_alternative(
             render_to_string("artworks/email/inquiry_team.html", context), "text/html"
         )
-        message.send()
+        email.send(message)  # skipped (and logged) only if the team address is undeliverable
         inquiry.team_notified_at = timezone.now()
         inquiry.save(update_fields=["team_notified_at"])

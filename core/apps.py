@@ -8,9 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
         from django.core.signals import request_finished
 
         from . import signal_handlers  # noqa: F401
         from .client_address import forget_after_request
+        from .email import record_tracking_event
 
         request_finished.connect(forget_after_request, dispatch_uid="core.client_address")
+        tracking.connect(record_tracking_event, dispatch_uid="core.email.record_tracking_event")

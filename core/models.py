@@ -5,6 +5,8 @@ import secrets
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -135,3 +137,35 @@ class PendingPurge(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class UndeliverableAddress(models.Model):
+    """An address SES reported as permanently bouncing or complaining: nothing more is sent to it.
+
+    Written by ``core.email`` from the SES bounce webhook; a later delivery does not remove it.
+    Deleting the row (Settings → Undeliverable addresses) lifts it.
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCE = "bounce", "Permanent bounce"
+        COMPLAINT = "complaint", "Complaint (marked as spam)"
+
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reported_at = models.DateTimeField(default=timezone.now, help_text="When SES reported it.")
+    ses_message_id = models.CharField("SES message id", max_length=255, blank=True)
+    diagnostic = models.TextField(blank=True, help_text="What the receiving server answered.")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Emails not sent to this address since it was marked."
+    )
+    last_skipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name = "undeliverable address"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="undeliverable_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_reason_display().lower()})"

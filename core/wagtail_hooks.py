@@ -1,10 +1,14 @@
-"""Admin registrations for what the whole site shares: the sign-in lockouts (core.lockouts)."""
+"""Admin registrations for what the whole site shares: sign-in lockouts (core.lockouts) and
+undeliverable email addresses (core.email)."""
 
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.lockouts import LockoutListView
+from core.models import UndeliverableAddress
 
 
 class SuperuserMenuItem(MenuItem):
@@ -22,3 +26,27 @@ def register_lockout_menu_item():
     return SuperuserMenuItem(
         "Sign-in lockouts", reverse("core_lockouts"), icon_name="warning", order=900
     )
+
+
+class UndeliverableAddressViewSet(ModelViewSet):
+    """Addresses SES reported as bouncing or complaining; deleting one lifts it."""
+
+    model = UndeliverableAddress
+    icon = "mail"
+    menu_label = "Undeliverable addresses"
+    add_to_settings_menu = True
+    list_display = [
+        "email",
+        Column("reason", accessor="get_reason_display", label="Reason"),
+        "reported_at",
+        "skipped_count",
+    ]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+    form_fields = ["email", "reason", "reported_at", "diagnostic"]
+    inspect_view_enabled = True
+
+
+@hooks.register("register_admin_viewset")
+def register_undeliverable_addresses():
+    return UndeliverableAddressViewSet("undeliverable_addresses")

@@ -55,7 +55,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core import frontend_cache
+from core import email, frontend_cache
 
 from . import subscriptions
 from .models import DropPage, DropReminder, DropSubscription, DropWindowPurge, ReminderKind
@@ -135,8 +135,16 @@ def send_reminder_once(subscription_pk: int, kind: str) -> bool:
             return False
         if DropReminder.objects.filter(subscription=subscription, kind=kind).exists():
             return False
+        # The row is written even when the address is undeliverable: that reminder is done.
         DropReminder.objects.create(subscription=subscription, kind=kind, sent_at=now)
-        _reminder_message(subscription, kind, now).send()
+        outcome = email.send(_reminder_message(subscription, kind, now))
+    if not outcome.was_sent:
+        logger.warning(
+            "Drop reminder %s skipped for subscription %s: address undeliverable",
+            kind,
+            subscription_pk,
+        )
+        return False
     logger.info("Drop reminder %s sent for subscription %s", kind, subscription_pk)
     return True
 
@@ -204,7 +212,12 @@ def send_subscription_confirmation(subscription_pk: int) -> bool:
     message.attach_alternative(
         render_to_string("drops/email/confirm_subscription.html", context), "text/html"
     )
-    message.send()
+    if not email.send(message).was_sent:
+        logger.warning(
+            "Drop alert confirmation skipped for subscription %s: address undeliverable",
+            subscription_pk,
+        )
+        return False
     return True
 
 

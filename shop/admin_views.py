@@ -26,6 +26,7 @@ from wagtail.admin import messages
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.views import IndexView, InspectView
 
+from core import email
 from core.exports import SafeSpreadsheetExportMixin
 from core.money import format_money
 
@@ -377,6 +378,7 @@ class OrderInspectView(InspectView):
             ),
             "cancel_form": CancelForm(),
             "stripe_payment_url": self.stripe_payment_url(order),
+            "undeliverable": email.undeliverable(order.email),
         }
         context.update(kwargs)
         return super().get_context_data(**context)

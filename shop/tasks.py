@@ -13,12 +13,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core import outbox
+from core import email, outbox
 from core.money import format_money
 
 from . import inventory, lifecycle, refunds
@@ -61,15 +61,33 @@ def _send_once(order_pk: int, sent_field: str, template: str, subject: str, to_t
         message.attach_alternative(
             render_to_string(f"shop/email/{template}.html", context), "text/html"
         )
-        message.send()
+        what = f"{template.replace('_', ' ').capitalize()} email"
+        outcome = _send_and_log(order, message, what, "the team" if to_team else order.email)
+        # A skipped email is done too: the address stays undeliverable until an administrator
+        # lifts it, and the order's event says it was not sent.
         setattr(order, sent_field, timezone.now())
         order.save(update_fields=[sent_field])
-        recipient = "the team" if to_team else order.email
+    return outcome.was_sent
+
+
+def _send_and_log(
+    order: Order, message: EmailMessage, what: str, recipient: str, **data
+) -> email.Outcome:
+    """Send through ``core.email`` (the one rule for whom we may email) and log the outcome."""
+    outcome = email.send(message)
+    if outcome.was_sent:
+        order.log(OrderEvent.Kind.EMAIL_SENT, f"{what} sent to {recipient}.", **data)
+    if outcome.skipped:
         order.log(
-            OrderEvent.Kind.EMAIL_SENT,
-            f"{template.replace('_', ' ').capitalize()} email sent to {recipient}.",
+            OrderEvent.Kind.EMAIL_SKIPPED,
+            (
+                f"{what} not sent: {', '.join(outcome.skipped)} is marked undeliverable "
+                "(SES reported a bounce or a complaint)."
+            )[:500],
+            skipped=outcome.skipped,
+            **data,
         )
-    return True
+    return outcome
 
 
 @shared_task(
@@ -120,10 +138,15 @@ def send_shipped_email(order_pk: int) -> bool:
 def send_refund_email(order_pk: int, refunded_total: str) -> None:
     """One email per refunded total: a replayed refund event finds it already sent."""
     order = Order.objects.get(pk=order_pk)
+    what = f"Refund email for {format_money(refunded_total, order.currency)} in total"
     marker = f"Refund email sent for {format_money(refunded_total, order.currency)} in total."
     with transaction.atomic():
         Order.objects.select_for_update().get(pk=order_pk)
-        if order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker).exists():
+        done = order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker)
+        skipped = order.events.filter(
+            kind=OrderEvent.Kind.EMAIL_SKIPPED, data__refund_email=refunded_total
+        )
+        if done.exists() or skipped.exists():
             return
         context = {
             "order": order,
@@ -138,8 +161,17 @@ def send_refund_email(order_pk: int, refunded_total: str) -> None:
         message.attach_alternative(
             render_to_string("shop/email/order_refunded.html", context), "text/html"
         )
-        message.send()
-        order.log(OrderEvent.Kind.EMAIL_SENT, marker)
+        outcome = email.send(message)
+        if outcome.was_sent:
+            order.log(OrderEvent.Kind.EMAIL_SENT, marker)
+        else:
+            order.log(
+                OrderEvent.Kind.EMAIL_SKIPPED,
+                f"{what} not sent: {order.email} is marked undeliverable "
+                "(SES reported a bounce or a complaint).",
+                skipped=outcome.skipped,
+                refund_email=refunded_total,
+            )
 
 
 @shared_task(name="shop.tasks.alert_team_payment_mismatch", autoretry_for=(OSError,), max_retries=5)
@@ -154,7 +186,7 @@ def alert_team_payment_mismatch(order_pk: int, problem: str) -> None:
         Order.objects.select_for_update().get(pk=order_pk)
         if order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker).exists():
             return
-        EmailMultiAlternatives(
+        message = EmailMultiAlternatives(
             subject=f"Payment mismatch on order {order.number}",
             body=(
                 f"A payment for order {order.number} did not match it ({problem}), so the order "
@@ -162,8 +194,9 @@ def alert_team_payment_mismatch(order_pk: int, problem: str) -> None:
                 f"and refund it if money was taken:\n{admin_url}\n"
             ),
             to=[team_address()],
-        ).send()
-        order.log(OrderEvent.Kind.EMAIL_SENT, marker)
+        )
+        sent = email.send(message).was_sent  # not sent: the team address is undeliverable
+        order.log(OrderEvent.Kind.EMAIL_SENT if sent else OrderEvent.Kind.EMAIL_SKIPPED, marker)
 
 
 @shared_task(

@@ -49,6 +49,22 @@ def test_starts_with_every_variable_set():
     assert _start(clean_env(**FULL_PRODUCTION_ENV)).returncode == 0
 
 
+def test_email_through_ses_needs_the_webhook_secret_instead_of_an_email_url():
+    env = clean_env(**FULL_PRODUCTION_ENV, EMAIL_PROVIDER="ses")
+    del env["EMAIL_URL"]
+    result = _start(env)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "missing required environment variable(s): SES_WEBHOOK_SECRET " in last_line
+    assert "EMAIL_URL" not in last_line
+    env["SES_WEBHOOK_SECRET"] = "sns:a-long-random-password"
+    check = [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+             "settings; print(settings.EMAIL_BACKEND)"]  # fmt: skip
+    result = subprocess.run(check, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "anymail.backends.amazon_ses.EmailBackend"
+
+
 def test_check_deploy_is_clean():
     result = manage(
         clean_env(**FULL_PRODUCTION_ENV), "check", "--deploy", "--fail-level", "WARNING"

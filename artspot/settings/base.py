@@ -279,13 +279,36 @@ STORAGES = {
 }
 
 # --- Email ---------------------------------------------------------------------------------------
-if env("EMAIL_URL", default=""):
+# EMAIL_PROVIDER=ses: Amazon SES's API through boto3 (django-anymail, SESv2), with bounce and
+# complaint notifications from SNS at /email/ses/events/ (core.ses_webhook). Otherwise EMAIL_URL
+# (any SMTP server), or the console. Every sender goes through core.email.send, which skips
+# addresses SES reported as undeliverable.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="").strip().lower()
+if EMAIL_PROVIDER not in ("", "ses"):
+    raise ImproperlyConfigured(f"EMAIL_PROVIDER must be 'ses' or unset, not {EMAIL_PROVIDER!r}.")
+if EMAIL_PROVIDER == "ses":
+    EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
+elif env("EMAIL_URL", default=""):
     # e.g. smtp+tls://USER:PASSWORD@email-smtp.eu-west-1.amazonaws.com:587 (Amazon SES over SMTP)
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ArtSpot <hello@artspot.test>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+ANYMAIL = {
+    "AMAZON_SES_CLIENT_PARAMS": {
+        "region_name": env("AWS_SES_REGION_NAME", default=None),
+        # A slow SES delays a Celery task, never a request; the task retries.
+        "config": {"connect_timeout": 5, "read_timeout": 15, "retries": {"max_attempts": 2}},
+    },
+    "AMAZON_SES_CONFIGURATION_SET_NAME": env("AWS_SES_CONFIGURATION_SET", default=None),
+    # "user:password" in the SNS subscription URL (https://user:password@host/email/ses/events/).
+    # Unset: the webhook answers 404 and nothing is recorded.
+    "WEBHOOK_SECRET": env("SES_WEBHOOK_SECRET", default=""),
+}
+# Hosts (host or host:port) besides AWS's sns.<region>.amazonaws.com that may serve the certificate
+# an SNS message is signed with. Only tests set this (a certificate served on loopback).
+SES_SNS_EXTRA_CERT_HOSTS: list[str] = []
 
 # --- Security (production tightens these) ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

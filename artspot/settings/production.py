@@ -8,9 +8,9 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .required import REQUIRED_VARIABLES
+from .required import required_variables
 
-_missing = [name for name in REQUIRED_VARIABLES if not os.environ.get(name, "").strip()]
+_missing = [name for name in required_variables(os.environ) if not os.environ.get(name, "").strip()]
 if _missing:
     raise ImproperlyConfigured(
         "ArtSpot production settings: missing required environment variable(s): "

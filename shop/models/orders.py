@@ -234,6 +234,7 @@ class OrderEvent(models.Model):
         FULFILMENT = "fulfilment", "In fulfilment"
         DELIVERED = "delivered", "Delivered"
         EMAIL_SENT = "email-sent", "Email sent"
+        EMAIL_SKIPPED = "email-skipped", "Email not sent"
         SHIPMENT_CREATED = "shipment-created", "Shipment created"
         SHIPPED = "shipped", "Shipped"
         REFUNDED = "refunded", "Refunded"
