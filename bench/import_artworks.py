@@ -118,7 +118,16 @@ def main() -> int:
             return engine.run(data, "bench.csv", artists=artists, dry_run=dry_run)
 
         dry, dry_s = timed("dry run (empty database)", lambda: run(True))
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.enable()
         first, import_s = timed("import", lambda: run(False))
+        if os.environ.get("BENCH_PROFILE"):
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
         _, dry2_s = timed("dry run (all unchanged)", lambda: run(True))
         second, again_s = timed("import again (no change)", lambda: run(False))
 

@@ -11,6 +11,7 @@ names the row.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -19,16 +20,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import ReferenceIndex, Revision
-from wagtail.search.backends import get_search_backends
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from artists.models import ArtistIndexPage, ArtistPage, ArtistSourceRecord
 from artworks.models import Artwork, ArtworkContributor, ArtworkImage, ArtworkUnit, Medium
 from core.models import CustomImage
 
 from . import parsing
+from .indexing import bulk_index
 from .layouts import ArtistRow, ImportFileError, Parsed, WorkRow, read_file
 
 CHUNK = 500
@@ -156,6 +159,24 @@ def read(
     return Plan(parsed, accepted, report, artist_rows)
 
 
+@contextmanager
+def page_signals_off():
+    """Artist pages saved here are indexed in bulk afterwards, not one task per save.
+
+    Disconnects the search index's save handler for artist pages (and the reference index's,
+    thread-locally) for the duration; imports run in a command or a Celery worker process.
+    """
+    from modelsearch.signal_handlers import post_save_signal_handler
+
+    off = post_save.disconnect(post_save_signal_handler, sender=ArtistPage)
+    try:
+        with disable_reference_index_auto_update():
+            yield
+    finally:
+        if off:
+            post_save.connect(post_save_signal_handler, sender=ArtistPage)
+
+
 # --- artists ------------------------------------------------------------------------------------
 def contributor_key(source_id: str, name: str) -> str:
     return source_id or f"name:{parsing.name_key(name)}"
@@ -234,26 +255,38 @@ class Artists:
         if index is None and self.new:
             raise ImportFailed("There is no artists index page to put new artists under.")
         taken = set(index.get_children().values_list("slug", flat=True)) if index else set()
-        for key in self.new:
-            row = self.rows[key]
-            base = slugify(row.display)[:200] or "artist"
-            slug, n = base, 2
-            while slug in taken:
-                slug, n = f"{base}-{n}", n + 1
-            taken.add(slug)
-            page = ArtistPage(
-                title=row.display[:255],
-                slug=slug,
-                sort_name=row.name[:255],
-                born=row.born,
-                died=row.died,
-                nationality=row.nationality,
-                live=False,
-                has_unpublished_changes=True,
-            )
-            index.add_child(instance=page)
-            page.save_revision(user=user, clean=False)
-            self.pk[key] = page.pk
+        written: list[ArtistPage] = []
+        with page_signals_off():
+            for key in self.new:
+                written.append(self.create(index, key, taken, user))
+            written += self.update(user)
+        bulk_index(ArtistPage, written)
+        for page in written:
+            ReferenceIndex.create_or_update_for_object(page)
+
+    def create(self, index, key: str, taken: set[str], user) -> ArtistPage:
+        row = self.rows[key]
+        base = slugify(row.display)[:200] or "artist"
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        page = ArtistPage(
+            title=row.display[:255],
+            slug=slug,
+            sort_name=row.name[:255],
+            born=row.born,
+            died=row.died,
+            nationality=row.nationality,
+            live=False,
+            has_unpublished_changes=True,
+        )
+        index.add_child(instance=page)
+        page.save_revision(user=user, clean=False)
+        self.pk[key] = page.pk
+        return page
+
+    def update(self, user) -> list[ArtistPage]:
         ArtistSourceRecord.objects.bulk_create(
             [
                 ArtistSourceRecord(
@@ -273,6 +306,7 @@ class Artists:
             revision = page.save_revision(user=user, clean=False)
             if page.live:
                 revision.publish(user=user)
+        return [page for page, _ in changed]
 
 
 # --- artworks -----------------------------------------------------------------------------------
@@ -525,8 +559,7 @@ class Writer:
                 .select_related("artist")
                 .prefetch_related("tags", "contributors", "gallery_images", "tagged_items")
             )
-            for backend in get_search_backends(with_auto_update=True):
-                backend.add_bulk(Artwork, artworks)
+            bulk_index(Artwork, artworks)
             refresh_references(artworks, self.content_type, replace=set(self.updated))
 
 
