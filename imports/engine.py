@@ -11,8 +11,8 @@ names the row.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -240,7 +240,12 @@ class Artists:
             row, page = self.rows[key], pages.get(pk)
             if page is None:
                 continue
-            wanted = {"title": row.display, "sort_name": row.name, "born": row.born, "died": row.died}
+            wanted = {
+                "title": row.display,
+                "sort_name": row.name,
+                "born": row.born,
+                "died": row.died,
+            }
             if key in self.merged:  # another source's artist: fill gaps only
                 wanted = {k: v for k, v in wanted.items() if v and not getattr(page, k)}
             diff = {k: v for k, v in wanted.items() if getattr(page, k) != v}
@@ -326,9 +331,7 @@ def field_values(work: WorkRow) -> dict:
 
 def differences(artwork: Artwork, work: WorkRow, contributors: list) -> dict:
     diff = {
-        name: value
-        for name, value in field_values(work).items()
-        if getattr(artwork, name) != value
+        name: value for name, value in field_values(work).items() if getattr(artwork, name) != value
     }
     if work.title != artwork.title:
         diff["title"] = work.title
@@ -480,7 +483,7 @@ class Writer:
         for work, artwork, _ in updates:
             if "edition_size" in work.values:
                 artwork.sync_units()
-        for work, artwork, _ in creates:
+        for _, artwork, _ in creates:
             artwork.gallery_images = []
             artwork.tagged_items = []
         for work, artwork, _ in all_rows:
@@ -624,7 +627,8 @@ def apply(plan: Plan, *, user=None, progress: Progress | None = None) -> Report:
             changed, unchanged = artists.changes()
             report.artists.update(create=len(artists.new), update=len(changed), unchanged=unchanged)
             artists.save(user)
-            existing = existing_artworks(plan.parsed.source, [w.accession_number for w in plan.accepted])
+            numbers = [work.accession_number for work in plan.accepted]
+            existing = existing_artworks(plan.parsed.source, numbers)
             writer = Writer(plan, artists, user)
             done = report.counts["rejected"]
             for start in range(0, len(plan.accepted), CHUNK):

@@ -52,7 +52,7 @@ def bulk_index(model, objects: list) -> None:
             PostgresSearchBackend,
         )
     else:
-        PostgresSearchBackend = ()  # noqa: N806 (nothing is an instance of it)
+        PostgresSearchBackend = ()
     for backend in get_search_backends(with_auto_update=True):
         if not isinstance(backend, PostgresSearchBackend) or connection.vendor != "postgresql":
             backend.add_bulk(model, objects)

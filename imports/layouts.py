@@ -459,7 +459,9 @@ def artspot_work(number: int, row: dict[str, str]) -> WorkRow:
     )
     set_dates(work, row.get("date", ""))
     cells = [row.get(c, "") for c in ("height_cm", "width_cm", "depth_cm")]
-    framed_cells = [row.get(c, "") for c in ("framed_height_cm", "framed_width_cm", "framed_depth_cm")]
+    framed_cells = [
+        row.get(c, "") for c in ("framed_height_cm", "framed_width_cm", "framed_depth_cm")
+    ]
 
     def read() -> Dimensions:
         given = [c for c in cells + framed_cells if (c or "").strip()]
@@ -472,7 +474,10 @@ def artspot_work(number: int, row: dict[str, str]) -> WorkRow:
     set_dimensions(work, " x ".join(c for c in cells if c), read)
     medium_word = clean_text(row.get("medium")).lower()
     materials = clean_text(row.get("materials"))
-    medium = medium_word if medium_word in Medium.values else parsing.choose_medium("", medium_word or materials)
+    if medium_word in Medium.values:
+        medium = medium_word
+    else:
+        medium = parsing.choose_medium("", medium_word or materials).value
     edition_size = to_int(row.get("edition_size"))
     is_edition = bool(edition_size and edition_size > 1)
     availability = clean_text(row.get("availability")).lower() or "available"

@@ -46,7 +46,7 @@ YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)(?:(s)\b|\s*[–-]\s*(\d{1,4})(?!\d))
 def parse_years(text: str) -> tuple[int | None, int | None]:
     """(year, end year) from a date as written; (None, None) when it names no year.
 
-    "c.1785" -> (1785, None); "1880–5" -> (1880, 1885); "c.1796–97" -> (1796, 1797);
+    "c.1785" -> (1785, None); "1880-5" -> (1880, 1885); "c.1796-97" -> (1796, 1797);
     "1960s" -> (1960, 1969); "published 1812" -> (1812, None); "date not known" -> (None, None).
     """
     match = YEAR_RE.search(text or "")
@@ -58,7 +58,7 @@ def parse_years(text: str) -> tuple[int | None, int | None]:
     if match[3]:
         digits = match[3]
         end = int(match[1][: 4 - len(digits)] + digits)
-        if end < start and len(digits) < 4:  # "1899–05": the next century
+        if end < start and len(digits) < 4:  # "1899-05": the next century
             end += 10 ** len(digits)
         return start, (end if end > start else None)
     return start, None
@@ -138,9 +138,8 @@ def parse_tate_dimensions(text: str, units: str = "") -> Dimensions:
         unit = (match[4] or fallback_unit).lower()
         if unit not in ("mm", "cm"):
             continue
-        size = Size(
-            to_cm(match[1], unit), to_cm(match[2], unit), to_cm(match[3], unit) if match[3] else None
-        )
+        depth = to_cm(match[3], unit) if match[3] else None
+        size = Size(to_cm(match[1], unit), to_cm(match[2], unit), depth)
         label = _label(line[: match.start()])
         found.append((LABEL_RANK[label], position, size, label))
     if not found:
@@ -204,11 +203,23 @@ MEDIUM_WORDS: list[tuple[Medium, tuple[str, ...]]] = [
     (
         Medium.PRINT,
         (
-            "lithograph", "etching", "engraving", "screenprint", "woodcut", "aquatint",
-            "mezzotint", "linocut", "drypoint", "intaglio", "relief print", "print on paper",
-            "wood engraving", "serigraph", "letterpress",
+            "lithograph",
+            "etching",
+            "engraving",
+            "screenprint",
+            "woodcut",
+            "aquatint",
+            "mezzotint",
+            "linocut",
+            "drypoint",
+            "intaglio",
+            "relief print",
+            "print on paper",
+            "wood engraving",
+            "serigraph",
+            "letterpress",
         ),
-    ),  # fmt: skip
+    ),
     (Medium.PHOTOGRAPHY, ("photograph", "gelatin", "gelatine", "chromogenic", "c-print")),
     (Medium.PAINTING, ("oil paint", "oil on", "acrylic", "tempera", "paint")),
     (Medium.CERAMICS, ("ceramic", "porcelain", "earthenware", "stoneware", "terracotta")),
@@ -220,10 +231,18 @@ MEDIUM_WORDS: list[tuple[Medium, tuple[str, ...]]] = [
     (
         Medium.DRAWING,
         (
-            "graphite", "ink", "watercolour", "watercolor", "chalk", "charcoal", "pastel",
-            "pencil", "gouache", "crayon",
+            "graphite",
+            "ink",
+            "watercolour",
+            "watercolor",
+            "chalk",
+            "charcoal",
+            "pastel",
+            "pencil",
+            "gouache",
+            "crayon",
         ),
-    ),  # fmt: skip
+    ),
 ]
 
 

@@ -17,9 +17,8 @@ def summary_lines(report: dict, *, verbose: bool = False) -> list[str]:
     ]
     for item in report["rejected"]:
         text = f" {item['text']!r}" if item.get("text") else ""
-        lines.append(
-            f"  rejected row {item['row']} {item['accession_number'] or '-'}: {item['reason']}{text}"
-        )
+        number = item["accession_number"] or "-"
+        lines.append(f"  rejected row {item['row']} {number}: {item['reason']}{text}")
     if report["warnings"]:
         lines.append(f"Warnings: {len(report['warnings'])}")
         if verbose:

@@ -5,23 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('artists', '0001_initial'),
+        ("artists", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArtistSourceRecord',
+            name="ArtistSourceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=40)),
-                ('source_id', models.CharField(max_length=64)),
-                ('source_name', models.CharField(blank=True, help_text='The name as the source writes it.', max_length=255)),
-                ('artist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='source_records', to='artists.artistpage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("source_id", models.CharField(max_length=64)),
+                (
+                    "source_name",
+                    models.CharField(
+                        blank=True, help_text="The name as the source writes it.", max_length=255
+                    ),
+                ),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="source_records",
+                        to="artists.artistpage",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'source_id'), name='artist_one_per_source_id')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "source_id"), name="artist_one_per_source_id"
+                    )
+                ],
             },
         ),
     ]

@@ -13,7 +13,7 @@ from imports.reports import summary_lines
 
 
 class Command(BaseCommand):
-    help = "Import artists and artworks from a Tate, MoMA or ArtSpot-template file (all or nothing)."
+    help = "Import artists and artworks from a Tate, MoMA or ArtSpot file (all or nothing)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="artwork_data.csv, Artworks.csv, a Tate .json/.zip, …")
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             help="default: read from the header",
         )
         parser.add_argument("--source", help="key space for accession numbers (default: layout's)")
-        parser.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+        parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
         parser.add_argument("--quiet", action="store_true", help="no progress bar, no report")
 
     def handle(self, *args, **options) -> None:
