@@ -44,6 +44,7 @@ REASONS = (
 )
 # Values a new work gets when its layout does not give them.
 CREATE_DEFAULTS = {
+    "live": False,  # published below only with an image
     "medium": Medium.MIXED_MEDIA.value,
     "is_edition": False,
     "edition_size": 1,
@@ -343,15 +344,17 @@ def differences(artwork: Artwork, work: WorkRow, contributors: list) -> dict:
     return diff
 
 
-def existing_artworks(source: str, numbers: list[str]) -> dict[str, Artwork]:
+def existing_artworks(source: str, numbers: list[str], *, writing: bool) -> dict[str, Artwork]:
+    """The source's works with these numbers, with what comparing (and writing) them needs."""
     found: dict[str, Artwork] = {}
+    extra = ["tagged_items"] if writing else []
     for start in range(0, len(numbers), 2000):
         queryset = Artwork.objects.filter(
             source=source, accession_number__in=numbers[start : start + 2000]
         ).prefetch_related(
             Prefetch("contributors", queryset=ArtworkContributor.objects.order_by("sort_order")),
             "gallery_images",
-            "tagged_items",
+            *extra,
         )
         found.update({artwork.accession_number: artwork for artwork in queryset})
     return found
@@ -363,7 +366,8 @@ def check(plan: Plan) -> Report:
     artists = Artists(plan)
     changed, unchanged = artists.changes()
     plan.report.artists.update(create=len(artists.new), update=len(changed), unchanged=unchanged)
-    existing = existing_artworks(plan.parsed.source, [w.accession_number for w in plan.accepted])
+    numbers = [work.accession_number for work in plan.accepted]
+    existing = existing_artworks(plan.parsed.source, numbers, writing=False)
     for work in plan.accepted:
         artwork = existing.get(work.accession_number)
         if artwork is None:
@@ -628,7 +632,7 @@ def apply(plan: Plan, *, user=None, progress: Progress | None = None) -> Report:
             report.artists.update(create=len(artists.new), update=len(changed), unchanged=unchanged)
             artists.save(user)
             numbers = [work.accession_number for work in plan.accepted]
-            existing = existing_artworks(plan.parsed.source, numbers)
+            existing = existing_artworks(plan.parsed.source, numbers, writing=True)
             writer = Writer(plan, artists, user)
             done = report.counts["rejected"]
             for start in range(0, len(plan.accepted), CHUNK):

@@ -69,7 +69,7 @@ def size(h, w, d=None):
         ("image: 1 x 2 cm\nsupport: 10 x 20 cm", "", size("10.0", "20.0"), None),
         ("frame: 900 x 700 x 80 mm\nsupport: 600 x 400 mm", "", size("60.0", "40.0"),
          size("90.0", "70.0", "8.0")),
-        ("object:150mm x 10 x 20mm", "", None, None),
+        ("sheet: 5 x 6 mm\nFD: 855x715x70mm", "", size("0.5", "0.6"), None),
         ("150x200x30mm", "", size("15.0", "20.0", "3.0"), None),
         ("support: 10 x 20", "cm", size("10.0", "20.0"), None),
         ("unconfirmed: 5 x 6 mm\n7 x 8 mm", "", size("0.7", "0.8"), None),
