@@ -529,22 +529,10 @@ class Writer:
                 )
             )
         Revision.objects.bulk_create(revisions)
-        values = []
         for (_, artwork, _), revision in zip(rows, revisions, strict=True):
             artwork.latest_revision = revision
             artwork.live_revision = revision if artwork.live else artwork.live_revision
-            values.append(
-                (
-                    artwork.pk,
-                    revision.pk,
-                    artwork.live_revision_id,
-                    artwork.live,
-                    artwork.has_unpublished_changes,
-                    artwork.first_published_at,
-                    artwork.last_published_at,
-                )
-            )
-        set_revisions(values)
+        set_revisions([artwork for _, artwork, _ in rows])
 
     def artist_title(self, artwork: Artwork) -> str:
         if not hasattr(self, "_titles"):
@@ -570,13 +558,29 @@ class Writer:
             refresh_references(artworks, self.content_type, replace=set(self.updated))
 
 
-def set_revisions(values: list[tuple]) -> None:
-    """One UPDATE … FROM (VALUES …) for the works' revision and publishing columns."""
+PUBLISHING_FIELDS = [
+    "latest_revision",
+    "live_revision",
+    "live",
+    "has_unpublished_changes",
+    "first_published_at",
+    "last_published_at",
+]
+
+
+def set_revisions(artworks: list[Artwork]) -> None:
+    """The works' revision and publishing columns: one UPDATE … FROM (VALUES …) on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        Artwork.objects.bulk_update(artworks, PUBLISHING_FIELDS, batch_size=500)
+        return
     table = Artwork._meta.db_table
     with connection.cursor() as cursor:
-        for start in range(0, len(values), 1000):
-            part = values[start : start + 1000]
-            rows = ", ".join(["(%s, %s, %s, %s, %s, %s::timestamptz, %s::timestamptz)"] * len(part))
+        for start in range(0, len(artworks), 1000):
+            part = artworks[start : start + 1000]
+            rows = ", ".join(
+                ["(%s::bigint, %s::bigint, %s::bigint, %s, %s, %s::timestamptz, %s::timestamptz)"]
+                * len(part)
+            )
             cursor.execute(
                 f"UPDATE {table} AS a SET latest_revision_id = v.rev, "  # noqa: S608 (no user text)
                 "live_revision_id = v.live_rev, live = v.live, "
@@ -584,7 +588,19 @@ def set_revisions(values: list[tuple]) -> None:
                 "last_published_at = v.last "
                 f"FROM (VALUES {rows}) AS v(id, rev, live_rev, live, unpublished, first, last) "
                 "WHERE a.id = v.id",
-                [item for row in part for item in row],
+                [
+                    value
+                    for artwork in part
+                    for value in (
+                        artwork.pk,
+                        artwork.latest_revision_id,
+                        artwork.live_revision_id,
+                        artwork.live,
+                        artwork.has_unpublished_changes,
+                        artwork.first_published_at,
+                        artwork.last_published_at,
+                    )
+                ],
             )
 
 
