@@ -291,6 +291,15 @@ class Artwork(
             heading="Sale",
         ),
         FieldPanel("tags"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("date_text"), FieldPanel("year_end")]),
+                FieldPanel("accession_number"),
+                FieldPanel("thumbnail_url"),
+            ],
+            heading="Source (imports)",
+            classname="collapsed",
+        ),
         PublishingPanel(),
     ]
 
@@ -410,6 +419,11 @@ class Artwork(
         return self.edition_size or 1
 
     # --- What collectors see ---------------------------------------------------------------
+
+    @property
+    def display_date(self) -> str:
+        """The date as the source wrote it ("c.1796–97"), else the year."""
+        return self.date_text or (str(self.year) if self.year else "")
 
     @property
     def medium_label(self) -> str:
