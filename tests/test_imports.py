@@ -368,3 +368,23 @@ def test_moma_rows_and_the_same_artist_from_tate_merge_on_name_and_birth_year():
         D("40.6"), D("50.8"), 1960, 1969,
     )  # fmt: skip
     assert photo.medium == "photography" and photo.artist.born is None  # "(0)": not known
+
+
+def test_the_command_reports_and_stays_quiet_when_asked():
+    from django.core.management import CommandError, call_command
+
+    path = str(SAMPLE / "artwork_data_2013-10-10.csv")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_artworks", path, "--dry-run", stdout=out, stderr=err)
+    assert "Dry run (nothing written): layout tate2013" in out.getvalue()
+    assert "to create 33" in out.getvalue() or "33 to create" in out.getvalue()
+    assert "rejected row 33 AR00085: dimensions_unparseable" in out.getvalue()
+    assert not Artwork.objects.filter(source="tate").exists()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_artworks", path, "--quiet", stdout=out, stderr=err)
+    assert out.getvalue() == err.getvalue() == ""
+    assert Artwork.objects.filter(source="tate").count() == 33
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_artworks", str(SAMPLE / "missing.csv"))
+    with pytest.raises(CommandError, match="lacks the required column"):
+        call_command("import_artworks", path, "--layout", "moma")
