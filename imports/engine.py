@@ -18,7 +18,7 @@ from io import BytesIO
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -115,6 +115,28 @@ def rejection_reason(work: WorkRow, seen: set[str]) -> tuple[str, str] | None:
     return None
 
 
+# Longest values the database keeps whole (text is never truncated: a longer one stops the file).
+LIMITS = {"title": 1000, "accession number": 64, "date": 255, "thumbnail URL": 500}
+
+
+def check_lengths(work: WorkRow) -> None:
+    values = {
+        "title": work.title,
+        "accession number": work.accession_number,
+        "date": work.date_text,
+        "thumbnail URL": work.values.get("thumbnail_url", ""),
+    }
+    for label, value in values.items():
+        if len(value or "") > LIMITS[label]:
+            raise ImportFileError(
+                f"Row {work.row}: the {label} is longer than {LIMITS[label]} characters; "
+                "nothing was imported."
+            )
+    for person in work.contributors:
+        if len(person.source_id) > 64:
+            raise ImportFileError(f"Row {work.row}: an artist id is longer than 64 characters.")
+
+
 def read(
     data: bytes,
     name: str,
@@ -134,6 +156,10 @@ def read(
         if extra.works or extra.layout not in ("tate-artists", "moma-artists", "tate-json"):
             raise ImportFileError("The artists file is not an artists file.")
         artist_rows.update({row.source_id: row for row in extra.artists if row.source_id})
+    if len(parsed.source) > 40:
+        raise ImportFileError("The source name is longer than 40 characters.")
+    for work in parsed.works:
+        check_lengths(work)
     report = Report(parsed.layout, parsed.source, dry_run)
     accepted: list[WorkRow] = []
     seen: set[str] = set()
@@ -660,7 +686,7 @@ def apply(plan: Plan, *, user=None, progress: Progress | None = None) -> Report:
             writer.index()
     except ImportFailed:
         raise
-    except IntegrityError as error:
+    except (IntegrityError, DataError) as error:
         raise ImportFailed(f"The database refused the import: {error}") from error
     report.seconds = time.monotonic() - started
     return report
