@@ -422,7 +422,7 @@ class Artwork(
 
     @property
     def display_date(self) -> str:
-        """The date as the source wrote it ("c.1796–97"), else the year."""
+        """The date as the source wrote it ("c.1796-97"), else the year."""
         return self.date_text or (str(self.year) if self.year else "")
 
     @property
