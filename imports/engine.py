@@ -217,20 +217,22 @@ class Artists:
         self.source = plan.parsed.source
         self.rows: dict[str, ArtistRow] = dict(plan.artist_rows)
         supplied = bool(self.rows)
+        made_from_rows: set[str] = set()
         for work in plan.accepted:
             for person in work.contributors:
                 key = contributor_key(person.source_id, person.name)
                 if key not in self.rows:
                     self.rows[key] = ArtistRow(key, person.name, born=person.born)
-                    if supplied and person.source_id:
-                        plan.report.warnings.append(
-                            {
-                                "row": work.row,
-                                "accession_number": work.accession_number,
-                                "warning": f"artist_id_unknown: {person.source_id} "
-                                f"({person.name or 'no name'}) made from the work's row",
-                            }
-                        )
+                    made_from_rows.add(key)
+                if supplied and person.source_id and key in made_from_rows:
+                    plan.report.warnings.append(
+                        {
+                            "row": work.row,
+                            "accession_number": work.accession_number,
+                            "warning": f"artist_id_unknown: {person.source_id} "
+                            f"({person.name or 'no name'}) not in the artists file",
+                        }
+                    )
         records = ArtistSourceRecord.objects.filter(source=self.source, source_id__in=self.rows)
         self.pk: dict[str, int | None] = dict(records.values_list("source_id", "artist_id"))
         self.merged: dict[str, int] = {}

@@ -155,6 +155,10 @@ def test_a_dry_run_writes_nothing_and_lists_every_rejected_row():
     assert report.rejected[3]["text"] == "duration: 22min"
     dates = [w for w in report.warnings if w["warning"].startswith("date_unparseable")]
     assert len(dates) == 42  # "date not known" and "no date": a warning, never a rejection
+    unknown = [
+        w["accession_number"] for w in report.warnings if "artist_id_unknown" in w["warning"]
+    ]
+    assert unknown == ["T12067", "T12068"]  # id 12951 is not in artist_data.csv: still imported
 
 
 def test_every_rejection_reason_is_named_with_its_row(tmp_path):
