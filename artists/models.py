@@ -145,3 +145,26 @@ class ArtistPage(PublicCacheMixin, Page):
             .order_by("-date")
             .distinct()[:6]
         )
+
+
+class ArtistSourceRecord(models.Model):
+    """An artist's id in an outside collection (``tate`` 39 = William Blake), for imports.
+
+    One artist may carry ids from several sources (Tate and MoMA merge on the same accent-free,
+    case-folded name and the same known birth year); an id belongs to one artist.
+    """
+
+    artist = models.ForeignKey(ArtistPage, on_delete=models.CASCADE, related_name="source_records")
+    source = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=64)
+    source_name = models.CharField(
+        max_length=255, blank=True, help_text="The name as the source writes it."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="artist_one_per_source_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.source_id}"

@@ -165,7 +165,7 @@ def build_offer(artwork, inputs: _Inputs) -> Offer:
             else format_money(artwork.price, artwork.currency)
         ),
         "units_left": free,
-        "edition_size": artwork.edition_size if artwork.is_edition else 1,
+        "edition_size": artwork.unit_count if artwork.is_edition else 1,
         "valid_until": change,
     }
 

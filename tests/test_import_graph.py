@@ -50,3 +50,15 @@ def test_core_imports_no_domain_app_outside_its_known_seams():
     modules = imported_modules("core")
     for path in generic:
         assert not modules[path] & set(DOMAIN_APPS), path
+
+
+def test_nothing_imports_the_importer():
+    """``imports`` may use artists, artworks and core; no other app depends on it."""
+    offenders = [
+        path
+        for app in (*DOMAIN_APPS, "core")
+        for path, names in imported_modules(app).items()
+        if "imports" in names
+    ]
+    assert offenders == []
+    assert not {"shop", "drops"} & set().union(*imported_modules("imports").values())

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shop",
     "drops",
     "search",
+    "imports",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

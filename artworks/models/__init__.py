@@ -2,6 +2,7 @@ from .inquiries import ArtworkInquiry
 from .pages import ArtworkIndexPage
 from .snippets import (
     Artwork,
+    ArtworkContributor,
     ArtworkImage,
     ArtworkTag,
     ArtworkUnit,
@@ -14,6 +15,7 @@ from .snippets import (
 
 __all__ = [
     "Artwork",
+    "ArtworkContributor",
     "ArtworkImage",
     "ArtworkIndexPage",
     "ArtworkInquiry",

@@ -158,7 +158,8 @@ class Artwork(
     index.Indexed,
     ClusterableModel,
 ):
-    title = models.CharField(max_length=255)
+    # Museum titles run past 255 characters (Tate has one of 320): never truncated.
+    title = models.CharField(max_length=1000)
     slug = models.SlugField(
         max_length=255, unique=True, blank=True, help_text="The work's URL: /artworks/<slug>/."
     )
@@ -166,13 +167,23 @@ class Artwork(
         "artists.ArtistPage", on_delete=models.PROTECT, related_name="artworks"
     )
     year = models.PositiveSmallIntegerField(null=True, blank=True)
+    year_end = models.PositiveSmallIntegerField(
+        "end year", null=True, blank=True, help_text="For a range such as 1880–1885."
+    )
+    date_text = models.CharField(
+        "date as written",
+        max_length=255,
+        blank=True,
+        help_text="The source's own wording, shown as is, e.g. 'c.1796–97' or 'published 1812'.",
+    )
     medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.PAINTING)
-    materials = models.CharField(
-        max_length=255, blank=True, help_text="e.g. 'Oil on linen' or 'Archival pigment print'."
+    materials = models.TextField(
+        blank=True, help_text="e.g. 'Oil on linen' or 'Archival pigment print'."
     )
 
-    height_cm = _dimension(verbose_name="height (cm)")
-    width_cm = _dimension(verbose_name="width (cm)")
+    # Empty only for works imported without usable dimensions (film, installations).
+    height_cm = _dimension(verbose_name="height (cm)", null=True, blank=True)
+    width_cm = _dimension(verbose_name="width (cm)", null=True, blank=True)
     depth_cm = _dimension(verbose_name="depth (cm)", null=True, blank=True)
     framed = models.BooleanField(default=False)
     framed_height_cm = _dimension(verbose_name="framed height (cm)", null=True, blank=True)
@@ -188,7 +199,11 @@ class Artwork(
         help_text="An edition (prints, photographs, casts) or a unique work.",
     )
     edition_size = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1)], help_text="Numbered copies in the edition."
+        default=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Numbered copies in the edition (empty: not known, only for works not for sale).",
     )
     signed = models.BooleanField(default=False)
     certificate_of_authenticity = models.BooleanField(default=True)
@@ -219,6 +234,13 @@ class Artwork(
     )
 
     tags = ClusterTaggableManager(through="artworks.ArtworkTag", blank=True)
+
+    # Where an imported work comes from: keyed by (source, accession number), see ``imports``.
+    source = models.CharField(max_length=40, blank=True, editable=False)
+    accession_number = models.CharField(max_length=64, blank=True)
+    thumbnail_url = models.URLField(
+        max_length=500, blank=True, help_text="The source's image link (kept as a link only)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -269,6 +291,15 @@ class Artwork(
             heading="Sale",
         ),
         FieldPanel("tags"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("date_text"), FieldPanel("year_end")]),
+                FieldPanel("accession_number"),
+                FieldPanel("thumbnail_url"),
+            ],
+            heading="Source (imports)",
+            classname="collapsed",
+        ),
         PublishingPanel(),
     ]
 
@@ -297,6 +328,15 @@ class Artwork(
                 condition=Q(price_on_request=True) | Q(for_sale=False) | Q(price__isnull=False),
                 name="artwork_for_sale_has_price",
             ),
+            models.CheckConstraint(
+                condition=Q(for_sale=False) | Q(edition_size__isnull=False),
+                name="artwork_for_sale_has_edition_size",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "accession_number"],
+                condition=~Q(accession_number=""),
+                name="artwork_one_per_source_accession_number",
+            ),
         ]
         indexes = [models.Index(fields=["live", "medium", "price"])]
 
@@ -310,6 +350,9 @@ class Artwork(
         errors = {}
         if not self.is_edition:
             self.edition_size = 1
+        elif self.edition_size is None:
+            if self.for_sale:
+                errors["edition_size"] = "Give the edition size of a work for sale."
         elif self.edition_size < 2:
             errors["edition_size"] = "An edition has at least two numbered copies."
         if self.for_sale and not self.price_on_request and self.price is None:
@@ -320,7 +363,7 @@ class Artwork(
             highest_sold = self.units.filter(sold_at__isnull=False).aggregate(models.Max("number"))[
                 "number__max"
             ]
-            if highest_sold and self.edition_size < highest_sold:
+            if highest_sold and (self.edition_size or 0) < highest_sold:
                 errors["edition_size"] = f"Number {highest_sold} is already sold."
         if errors:
             raise ValidationError(errors)
@@ -363,13 +406,24 @@ class Artwork(
     def sync_units(self) -> None:
         """One inventory row per edition number; numbers above the edition size go if unsold."""
         existing = set(self.units.values_list("number", flat=True))
-        wanted = set(range(1, self.edition_size + 1))
+        size = self.unit_count
+        wanted = set(range(1, size + 1))
         ArtworkUnit.objects.bulk_create(
             [ArtworkUnit(artwork=self, number=n) for n in sorted(wanted - existing)]
         )
-        self.units.filter(number__gt=self.edition_size, sold_at__isnull=True).delete()
+        self.units.filter(number__gt=size, sold_at__isnull=True).delete()
+
+    @property
+    def unit_count(self) -> int:
+        """Inventory rows: the edition size, or one when it is not known (museum prints)."""
+        return self.edition_size or 1
 
     # --- What collectors see ---------------------------------------------------------------
+
+    @property
+    def display_date(self) -> str:
+        """The date as the source wrote it ("c.1796-97"), else the year."""
+        return self.date_text or (str(self.year) if self.year else "")
 
     @property
     def medium_label(self) -> str:
@@ -433,7 +487,9 @@ class Artwork(
 
     @property
     def edition_label(self) -> str:
-        return f"Edition of {self.edition_size}" if self.is_edition else "Unique work"
+        if not self.is_edition:
+            return "Unique work"
+        return f"Edition of {self.edition_size}" if self.edition_size else "Edition"
 
     @cached_property
     def main_image(self):
@@ -510,7 +566,7 @@ class ArtworkUnit(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.artwork.is_edition:
+        if self.artwork.is_edition and self.artwork.edition_size:
             return f"{self.artwork.title}, {self.number}/{self.artwork.edition_size}"
         return self.artwork.title
 
@@ -522,3 +578,27 @@ class ArtworkUnit(models.Model):
         if self.withheld:
             return "withheld"
         return "in stock"
+
+
+class ArtworkContributor(Orderable):
+    """Everyone credited on a work, in the source's order; the first is also ``Artwork.artist``."""
+
+    artwork = ParentalKey(Artwork, on_delete=models.CASCADE, related_name="contributors")
+    artist = models.ForeignKey(
+        "artists.ArtistPage", on_delete=models.PROTECT, related_name="contributions"
+    )
+    role = models.CharField(
+        max_length=100, blank=True, help_text="As the source says: 'artist', 'after', …"
+    )
+
+    panels = [FieldPanel("artist"), FieldPanel("role")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artwork", "artist", "role"], name="artwork_contributor_once_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artist} ({self.role})" if self.role else str(self.artist)
