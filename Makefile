@@ -6,11 +6,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
 
-.PHONY: help run serve install install-test services test lint check bench clean
+.PHONY: help run serve install install-test services browser test lint check bench clean
 
 help:
 	@echo "make run    - install, migrate, load demo content, print the admin login, serve on :$(PORT)"
-	@echo "make test   - install with test extras, start PostgreSQL/Redis if needed, lint, run the suite"
+	@echo "make test   - install with test extras, start PostgreSQL/Redis and install Chromium if needed, lint, run the suite"
 	@echo "make lint   - ruff, Django system checks and the missing-migrations check"
 	@echo "make clean  - remove .venv and var/ (the embedded default's database and media)"
 
@@ -39,13 +39,16 @@ run: install
 services:
 	@bash scripts/ensure_services.sh
 
+browser:
+	@bash scripts/ensure_browser.sh
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(DEV) $(BIN)/python manage.py check --fail-level WARNING
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run --noinput
 
-test: install-test services lint
+test: install-test services browser lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

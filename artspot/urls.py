@@ -12,6 +12,7 @@ from search import views as search_views
 urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
+    path(settings.CSP_VIOLATIONS_PATH.strip("/") + "/", core_views.csp_report, name="csp_report"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),

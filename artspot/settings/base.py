@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django_countries",
     "storages",
     "axes",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,6 +83,9 @@ MIDDLEWARE = [
     # rate limit and log line after this point.
     "core.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Content-Security-Policy: the public policy, or the admin's under ADMIN_PATH_PREFIX.
+    "core.csp.SitePolicyMiddleware",
     # A NUL byte in the address would fail its database query: 400 before anything else runs.
     "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -286,6 +291,79 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# Content-Security-Policy (django-csp; core.csp picks the policy for each response). Public
+# pages: no inline script or style and no nonce (CloudFront may serve one response to everyone),
+# so every script is a static file. Google Analytics' hosts are added only to pages that load it
+# (core.csp.ANALYTICS_DIRECTIVES). Violations are reported to core.views.csp_report.
+CSP_VIOLATIONS_PATH = "/csp-report/"
+CSP_VIOLATIONS_GROUP = "csp"
+_MEDIA_HOSTS = [f"https://{d}" for d in [env("AWS_S3_CUSTOM_DOMAIN", default="")] if d]
+_CSP_COMMON = {
+    "default-src": [SELF],
+    "base-uri": [SELF],
+    "object-src": [NONE],
+    "frame-ancestors": [SELF],  # Wagtail's preview shows pages in a same-origin frame
+    "img-src": [SELF, *_MEDIA_HOSTS],
+    "connect-src": [SELF],
+    "font-src": [SELF],
+    "manifest-src": [SELF],
+    "worker-src": [SELF],
+    # Chrome applies form-action to the redirect after a POST: checkout redirects to Stripe.
+    "form-action": [SELF, "https://checkout.stripe.com"],
+    "report-uri": [CSP_VIOLATIONS_PATH],
+    "report-to": CSP_VIOLATIONS_GROUP,
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Story videos (stories.blocks.EmbedBlock): YouTube and Vimeo players.
+        "frame-src": [
+            SELF,
+            "https://www.youtube.com",
+            "https://www.youtube-nocookie.com",
+            "https://player.vimeo.com",
+        ],
+    },
+}
+# The Wagtail admin (paths under /admin/, previews included) gets its own, looser policy: the
+# allowances below are exactly what its editors need (tests/browser/test_csp.py finds them).
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_MEDIA_HOSTS],
+        "frame-src": [SELF],
+    },
+}
+ADMIN_PATH_PREFIX = "/admin/"
+
+# Permissions-Policy (django-permissions-policy): nothing on the site uses these browser
+# features; Stripe Checkout is a redirect to Stripe's own page, so payment stays off here too.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],  # story videos may go full screen from their frame
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
 # --- Logging: JSON lines with a request id in production, readable text in development ----------
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
@@ -309,7 +387,11 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 25 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-WAGTAILEMBEDS_RESPONSIVE_HTML = True
+# Off: Wagtail's responsive wrapper carries a style attribute, which the public CSP refuses;
+# .story-embed in artspot.css sizes videos instead.
+WAGTAILEMBEDS_RESPONSIVE_HTML = False
+# No Gravatar images in the admin: no third-party requests from editors' browsers.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
