@@ -22,9 +22,8 @@ from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
 from curations.models import ArtworkCollectionPage
 from drops.models import DropPage
-from shop.offers import OfferState, offers_for
 from stories.models import StoryPage
-from tests.support.shop import checkout, remove_artworks
+from tests.support.shop import buyable_demo_artwork, checkout, remove_artworks
 
 pytestmark = pytest.mark.browser
 
@@ -65,20 +64,9 @@ def test_a_violation_is_seen_by_the_page_the_console_and_the_report_endpoint(
     assert reported[0].csp_document == browsing.base + "/"
 
 
-def _buyable_artwork() -> Artwork:
-    works = list(Artwork.objects.filter(live=True).order_by("pk")[:60])
-    offers = offers_for(works, fresh=True)
-    for work in works:
-        offer = offers[work.pk]
-        buyable = offer.state == OfferState.AVAILABLE and offer.collector_limit is None
-        if buyable and work.main_image is not None:
-            return work
-    raise AssertionError("the demo content has no artwork for sale")
-
-
 def test_public_pages_and_checkout_have_no_violations(browsing, csp_reports, new_sessions):
     already = len(csp_reports)
-    artwork = _buyable_artwork()
+    artwork = buyable_demo_artwork()
     word = artwork.title.split()[0]
     for path in [
         "/",
