@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
@@ -332,8 +332,11 @@ CONTENT_SECURITY_POLICY = {
 CONTENT_SECURITY_POLICY_ADMIN = {
     "DIRECTIVES": {
         **_CSP_COMMON,
-        "script-src": [SELF],
+        # Editor pages carry inline scripts (panel set-up) and its bundle adds <script> and
+        # <style> elements at run time (Draftail, tooltips).
+        "script-src": [SELF, UNSAFE_INLINE],
         "style-src": [SELF],
+        "style-src-elem": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:", "blob:", *_MEDIA_HOSTS],
         "frame-src": [SELF],
     },

@@ -140,7 +140,11 @@ def browsing(browser, live_server) -> Iterator[Browsing]:
     """A fresh browser context on the live server, watching for CSP violations."""
     watch = Watch()
     context = browser.new_context(base_url=live_server.url)
-    context.expose_function("__reportCspViolation", watch.violations.append)
+
+    def on_violation(violation: dict) -> None:
+        watch.violations.append(violation)
+
+    context.expose_function("__reportCspViolation", on_violation)
     context.add_init_script(_WATCH_VIOLATIONS)
 
     def on_console(message) -> None:
@@ -149,6 +153,8 @@ def browsing(browser, live_server) -> Iterator[Browsing]:
             watch.console.append(text)
 
     context.on("console", on_console)
+    # Generous: renditions are made on first view, and the test machine may be busy.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     try:
         yield Browsing(context=context, page=page, base=live_server.url, watch=watch)
