@@ -98,10 +98,12 @@ def test_starts_with_every_variable_set_and_its_pages_send_the_csp():
     """One start under production settings, on the session's test database and Redis."""
     artwork = buyable_demo_artwork()
     env = clean_env(
-        **FULL_PRODUCTION_ENV,
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
-        AWS_S3_CUSTOM_DOMAIN="media.artspot.example",
+        **{
+            **FULL_PRODUCTION_ENV,
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "AWS_S3_CUSTOM_DOMAIN": "media.artspot.example",
+        }
     )
     args = [artwork.get_url(), str(artwork.pk), str(settings.MEDIA_ROOT)]
     result = subprocess.run(

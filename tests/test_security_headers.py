@@ -163,7 +163,12 @@ def test_the_admin_has_its_own_policy(client, admin_user):
     admin = response["Content-Security-Policy"]
     assert admin != public
     policy = directives(response)
-    assert policy["script-src"] == ["'self'"]
+    # What Wagtail's editors need (tests/browser/test_csp.py): inline scripts, and <style>
+    # elements its bundle adds; style attributes stay refused.
+    assert policy["script-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["style-src-elem"] == ["'self'", "'unsafe-inline'"]
+    assert policy["object-src"] == ["'none'"]
     assert "data:" in policy["img-src"]
     assert "nonce-" not in admin
     # The login page too: it is under the admin's prefix.
