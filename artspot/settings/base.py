@@ -297,6 +297,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # (core.csp.ANALYTICS_DIRECTIVES). Violations are reported to core.views.csp_report.
 CSP_VIOLATIONS_PATH = "/csp-report/"
 CSP_VIOLATIONS_GROUP = "csp"
+# Story videos (stories.blocks.EmbedBlock) play in frames from these hosts.
+VIDEO_PLAYERS = [
+    "https://www.youtube.com",
+    "https://www.youtube-nocookie.com",
+    "https://player.vimeo.com",
+]
 _MEDIA_HOSTS = [f"https://{d}" for d in [env("AWS_S3_CUSTOM_DOMAIN", default="")] if d]
 _CSP_COMMON = {
     "default-src": [SELF],
@@ -318,13 +324,7 @@ CONTENT_SECURITY_POLICY = {
         **_CSP_COMMON,
         "script-src": [SELF],
         "style-src": [SELF],
-        # Story videos (stories.blocks.EmbedBlock): YouTube and Vimeo players.
-        "frame-src": [
-            SELF,
-            "https://www.youtube.com",
-            "https://www.youtube-nocookie.com",
-            "https://player.vimeo.com",
-        ],
+        "frame-src": [SELF, *VIDEO_PLAYERS],
     },
 }
 # The Wagtail admin (paths under /admin/, previews included) gets its own, looser policy: the
@@ -337,22 +337,26 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         "script-src": [SELF, UNSAFE_INLINE],
         "style-src": [SELF],
         "style-src-elem": [SELF, UNSAFE_INLINE],
+        # data: for the icons in the admin's stylesheet, blob: for the multiple image upload's
+        # previews of the chosen files.
         "img-src": [SELF, "data:", "blob:", *_MEDIA_HOSTS],
-        "frame-src": [SELF],
+        "frame-src": [SELF, *VIDEO_PLAYERS],  # the preview of a story with a video
     },
 }
 ADMIN_PATH_PREFIX = "/admin/"
 
-# Permissions-Policy (django-permissions-policy): nothing on the site uses these browser
+# Permissions-Policy (django-permissions-policy): the site itself uses none of these browser
 # features; Stripe Checkout is a redirect to Stripe's own page, so payment stays off here too.
+# Story video players keep what playing a video needs.
 PERMISSIONS_POLICY = {
     "accelerometer": [],
-    "autoplay": [],
+    "autoplay": VIDEO_PLAYERS,
     "browsing-topics": [],
     "camera": [],
     "display-capture": [],
-    "encrypted-media": [],
-    "fullscreen": ["self"],  # story videos may go full screen from their frame
+    "encrypted-media": VIDEO_PLAYERS,
+    "fullscreen": ["self", *VIDEO_PLAYERS],
+    "picture-in-picture": VIDEO_PLAYERS,
     "geolocation": [],
     "gyroscope": [],
     "hid": [],
