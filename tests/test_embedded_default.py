@@ -30,7 +30,8 @@ def embedded_env(tmp_path_factory):
         DJANGO_SETTINGS_MODULE="artspot.settings.dev",
         HEALTH_DETAIL_TOKEN="embedded-operator",
     )
-    for args in (("migrate", "--noinput"), ("load_demo",), ("load_demo",), ("ensure_admin",)):
+    # The demo is loaded once here; test_load_demo_twice_changes_nothing runs it the second time.
+    for args in (("migrate", "--noinput"), ("load_demo",), ("ensure_admin",)):
         result = manage(env, *args)
         assert result.returncode == 0, f"{args}: {result.stderr[-2000:]}"
     assert (var_dir / "db.sqlite3").exists()

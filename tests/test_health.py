@@ -56,3 +56,13 @@ def test_readyz_without_a_configured_token_shows_no_details(client, settings):
     settings.HEALTH_DETAIL_TOKEN = ""
     response = client.get("/readyz/", HTTP_X_HEALTH_TOKEN="")
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz/", "/readyz/"])
+def test_health_probes_answer_a_checker_that_names_the_container_by_ip(client, settings, path):
+    """App Runner and load balancers probe the container's IP address, not the public name."""
+    settings.ALLOWED_HOSTS = ["artspot.example"]
+    assert client.get(path, HTTP_HOST="10.0.3.17:8080").status_code == 200
+    # Every other path still refuses a host it does not serve.
+    assert client.get("/search/", HTTP_HOST="10.0.3.17:8080").status_code == 400

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -10,22 +11,10 @@ from django.db import connection
 
 from artspot.settings.required import REQUIRED_VARIABLES
 from tests.support.processes import ROOT, clean_env, manage
+from tests.support.production import FULL_PRODUCTION_ENV
 from tests.support.shop import buyable_demo_artwork
 
 pytestmark = pytest.mark.slow
-
-FULL_PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "artspot.settings.production",
-    "SECRET_KEY": "x7#production-grade-secret-key-for-the-deploy-check-0123456789-abcdefghij",
-    "DATABASE_URL": "postgres://artspot@127.0.0.1:5432/artspot",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "ALLOWED_HOSTS": "artspot.example",
-    "WAGTAILADMIN_BASE_URL": "https://artspot.example",
-    "AWS_STORAGE_BUCKET_NAME": "artspot-media",
-    "EMAIL_URL": "smtp+tls://user:pass@127.0.0.1:587",
-    "STRIPE_SECRET_KEY": "sk_live_placeholder_for_the_check",
-    "STRIPE_WEBHOOK_SECRET": "whsec_placeholder_for_the_check",
-}
 
 
 def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -93,6 +82,14 @@ print("PAGES " + json.dumps({
 """
 
 
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.mark.django_db
 def test_starts_with_every_variable_set_and_its_pages_send_the_csp():
     """One start under production settings, on the session's test database and Redis."""
@@ -100,7 +97,7 @@ def test_starts_with_every_variable_set_and_its_pages_send_the_csp():
     env = clean_env(
         **{
             **FULL_PRODUCTION_ENV,
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "DATABASE_URL": _test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "AWS_S3_CUSTOM_DOMAIN": "media.artspot.example",
         }

@@ -82,6 +82,9 @@ MIDDLEWARE = [
     # The collector's address from the trusted proxy chain (core.client_address), for every
     # rate limit and log line after this point.
     "core.client_address.ClientAddressMiddleware",
+    # /healthz/ and /readyz/ for health checks that address the container by IP (before any
+    # Host validation; see core.health_middleware).
+    "core.health_middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Content-Security-Policy: the public policy, or the admin's under ADMIN_PATH_PREFIX.
@@ -128,6 +131,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default keeps its files here
+    # Concurrent requests (the admin's autosave beside a save) on one SQLite file: WAL lets
+    # readers go on during a write; IMMEDIATE takes the write lock when a transaction starts,
+    # so two writers queue (up to the busy timeout) instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -262,6 +273,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
             # CloudFront (or another CDN) in front of the bucket serves public media.
             "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # Key prefix: "media" when the site's own CloudFront serves the bucket under /media/.
+            "location": env("AWS_LOCATION", default=""),
             "querystring_auth": False,
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},

@@ -1,6 +1,11 @@
-"""Hand waiting outbox messages to the broker: once, or every few seconds with ``--loop``."""
+"""Hand waiting outbox messages to the broker: once, or every few seconds with ``--loop``.
 
-import time
+With ``--loop`` (``scripts/relay``) SIGTERM and SIGINT end the loop after the pass in hand, so a
+deploy or a scale-in never stops it half-way through a message.
+"""
+
+import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -15,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0, help="Seconds between runs.")
 
     def handle(self, *args, loop: bool, interval: float, **options) -> None:
+        stopping = threading.Event()
+        if loop:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stopping.set())
+            self.stdout.write(f"Relaying the outbox every {interval:g} s until stopped.")
         while True:
             try:
                 sent = outbox.relay()
@@ -25,4 +35,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"Relayed {sent} message(s); {outbox.waiting_count()} wait.")
             if not loop:
                 return
-            time.sleep(interval)
+            if stopping.wait(interval):
+                self.stdout.write("Relay stopped.")
+                return
