@@ -10,12 +10,12 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
 
-.PHONY: help run serve install install-test tools services test pytest lint check bench clean \
-	web worker beat relay migrate
+.PHONY: help run serve install install-test tools services browser test pytest lint check bench \
+	clean web worker beat relay migrate
 
 help:
 	@echo "make run    - install, migrate, load demo content, print the admin login, serve on :$(PORT)"
-	@echo "make test   - install with test extras, start PostgreSQL/Redis if needed, lint, run the suite"
+	@echo "make test   - install with test extras, start PostgreSQL/Redis and install Chromium if needed, lint, run the suite"
 	@echo "make lint   - ruff, Django system checks and the missing-migrations check"
 	@echo "make web | worker | beat | relay | migrate - one process, as the container runs it (scripts/)"
 	@echo "make clean  - remove .venv, .venv-tools and var/ (the embedded default's database and media)"
@@ -58,6 +58,9 @@ run: install
 services:
 	@bash scripts/ensure_services.sh
 
+browser:
+	@bash scripts/ensure_browser.sh
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -66,7 +69,7 @@ lint: install-test
 
 test: lint pytest
 
-pytest: install-test tools services
+pytest: install-test tools services browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The processes, started by the same scripts/ the container runs. DJANGO_SETTINGS_MODULE and the

@@ -17,6 +17,7 @@ urlpatterns = [
     path("csrf/", core_csrf.token, name="csrf_token"),
     # SES bounces and complaints, posted by SNS (core.ses_webhook).
     path("email/ses/events/", SesEventsWebhookView.as_view(), name="ses_events"),
+    path(settings.CSP_VIOLATIONS_PATH.strip("/") + "/", core_views.csp_report, name="csp_report"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),

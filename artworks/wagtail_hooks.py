@@ -21,9 +21,7 @@ class ThumbnailColumn(Column):
         if image is None:
             return ""
         rendition = image.get_rendition("fill-80x80|format-webp")
-        return format_html(
-            '<img src="{}" width="40" height="40" alt="" style="object-fit: cover">', rendition.url
-        )
+        return format_html('<img src="{}" width="40" height="40" alt="">', rendition.url)
 
 
 class ArtworkFilterSet(WagtailFilterSet):

@@ -211,7 +211,10 @@ def test_checkout_in_the_entry_window_shows_the_waiting_room_then_proceeds(clien
         client.post("/shop/cart/add/", {"artwork": work.pk, "quantity": 1})
         response = client.post("/shop/checkout/", checkout_form("ana@example.com"))
         assert response.status_code == 200
-        assert "You are in the queue" in response.content.decode()
+        html = response.content.decode()
+        assert "You are in the queue" in html
+        # It continues by itself through a static script (the CSP refuses inline ones).
+        assert "js/waiting-room.js" in html and "<script>" not in html
         assert not Order.objects.exists()
     with time_machine.travel(START + timedelta(seconds=21), tick=False):
         response = client.post("/shop/checkout/", checkout_form("ana@example.com"))

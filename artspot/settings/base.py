@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django_countries",
     "storages",
     "axes",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,6 +91,9 @@ MIDDLEWARE = [
     # Host validation; see core.health_middleware).
     "core.health_middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Content-Security-Policy: the public policy, or the admin's under ADMIN_PATH_PREFIX.
+    "core.csp.SitePolicyMiddleware",
     # A NUL byte in the address would fail its database query: 400 before anything else runs.
     "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -318,6 +323,86 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# Content-Security-Policy (django-csp; core.csp picks the policy for each response). Public
+# pages: no inline script or style and no nonce (CloudFront may serve one response to everyone),
+# so every script is a static file. Google Analytics' hosts are added only to pages that load it
+# (core.csp.ANALYTICS_DIRECTIVES). Violations are reported to core.views.csp_report.
+CSP_VIOLATIONS_PATH = "/csp-report/"
+CSP_VIOLATIONS_GROUP = "csp"
+# Story videos (stories.blocks.EmbedBlock) play in frames from these hosts.
+VIDEO_PLAYERS = [
+    "https://www.youtube.com",
+    "https://www.youtube-nocookie.com",
+    "https://player.vimeo.com",
+]
+_MEDIA_HOSTS = [f"https://{d}" for d in [env("AWS_S3_CUSTOM_DOMAIN", default="")] if d]
+_CSP_COMMON = {
+    "default-src": [SELF],
+    "base-uri": [SELF],
+    "object-src": [NONE],
+    "frame-ancestors": [SELF],  # Wagtail's preview shows pages in a same-origin frame
+    "img-src": [SELF, *_MEDIA_HOSTS],
+    "connect-src": [SELF],
+    "font-src": [SELF],
+    "manifest-src": [SELF],
+    "worker-src": [SELF],
+    # Chrome applies form-action to the redirect after a POST: checkout redirects to Stripe.
+    "form-action": [SELF, "https://checkout.stripe.com"],
+    "report-uri": [CSP_VIOLATIONS_PATH],
+    "report-to": CSP_VIOLATIONS_GROUP,
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "frame-src": [SELF, *VIDEO_PLAYERS],
+    },
+}
+# The Wagtail admin (paths under /admin/, previews included) gets its own, looser policy: the
+# allowances below are exactly what its editors need (tests/browser/test_csp.py finds them).
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        # Editor pages carry inline scripts (panel set-up) and its bundle adds <script> and
+        # <style> elements at run time (Draftail, tooltips).
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF],
+        "style-src-elem": [SELF, UNSAFE_INLINE],
+        # data: for the icons in the admin's stylesheet, blob: for the multiple image upload's
+        # previews of the chosen files.
+        "img-src": [SELF, "data:", "blob:", *_MEDIA_HOSTS],
+        "frame-src": [SELF, *VIDEO_PLAYERS],  # the preview of a story with a video
+    },
+}
+ADMIN_PATH_PREFIX = "/admin/"
+
+# Permissions-Policy (django-permissions-policy): the site itself uses none of these browser
+# features; Stripe Checkout is a redirect to Stripe's own page, so payment stays off here too.
+# Story video players keep what playing a video needs.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": VIDEO_PLAYERS,
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": VIDEO_PLAYERS,
+    "fullscreen": ["self", *VIDEO_PLAYERS],
+    "picture-in-picture": VIDEO_PLAYERS,
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
 # --- Logging: JSON lines with a request id in production, readable text in development ----------
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
@@ -341,7 +426,11 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 25 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-WAGTAILEMBEDS_RESPONSIVE_HTML = True
+# Off: Wagtail's responsive wrapper carries a style attribute, which the public CSP refuses;
+# .story-embed in artspot.css sizes videos instead.
+WAGTAILEMBEDS_RESPONSIVE_HTML = False
+# No Gravatar images in the admin: no third-party requests from editors' browsers.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)

@@ -105,3 +105,17 @@ def remove_artworks(artworks: list[Artwork]) -> None:
         ArtworkUnit.objects.filter(artwork=artwork).delete()
         artwork.delete()
         ArtistPage.objects.filter(pk=artist_pk).delete()
+
+
+def buyable_demo_artwork() -> Artwork:
+    """A live demo work with an image that anyone may add to the cart now (no drop limits)."""
+    from shop.offers import OfferState, offers_for
+
+    works = list(Artwork.objects.filter(live=True).order_by("pk")[:60])
+    offers = offers_for(works, fresh=True)
+    for work in works:
+        offer = offers[work.pk]
+        buyable = offer.state == OfferState.AVAILABLE and offer.collector_limit is None
+        if buyable and work.main_image is not None:
+            return work
+    raise AssertionError("the demo content has no artwork for sale")
