@@ -8,9 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from celery.signals import task_prerun
         from django.core.signals import request_finished
 
         from . import signal_handlers  # noqa: F401
         from .client_address import forget_after_request
+        from .db_routing import pin_to_primary
 
         request_finished.connect(forget_after_request, dispatch_uid="core.client_address")
+        # Celery tasks read the primary, also a task run eagerly inside an anonymous page.
+        task_prerun.connect(pin_to_primary, dispatch_uid="core.db_routing", weak=False)
