@@ -13,8 +13,11 @@ for the request being handled. The middleware does so only for an anonymous publ
 
 Everything else reads the primary: other requests, Celery tasks (``task_prerun`` switches it off,
 also for a task run eagerly inside a request), the outbox, management commands and anything
-outside a request. Every write goes to the primary and *pins* the rest of the context to it, so a
-request that wrote reads what it wrote; so does a read inside an open transaction on the primary.
+outside a request. Every write goes to the primary, and the first statement that changes anything
+there (anything but a plain ``SELECT``) *pins* the rest of the context to it, so a request that
+wrote reads what it wrote; so does a read inside an open transaction on the primary. Routing a
+query for writing does not pin by itself: ``get_or_create`` (Wagtail's site settings on every
+page) looks on the primary and only pins if it creates.
 
 If the replica cannot be reached, reads fall back to the primary, with a warning in the log, and
 the replica is not tried again for ``REPLICA_RETRY_SECONDS``: a replica outage slows the primary
@@ -39,8 +42,20 @@ REPLICA = "replica"
 REPLICA_RETRY_SECONDS = 30.0
 REPLICA_METHODS = ("GET", "HEAD")
 
-# May reads in this context go to the replica? False outside a request and once anything wrote.
-_replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
+
+class _Reads:
+    """One request's (or block's) answer: may its reads still go to the replica?"""
+
+    __slots__ = ("replica",)
+
+    def __init__(self) -> None:
+        self.replica = True
+
+
+# Set by replica_reads(); None outside it (a task, a command, any other request): the primary.
+_reads: ContextVar[_Reads | None] = ContextVar("replica_reads", default=None)
+# Inside on_primary(): the primary, whatever the surrounding request may do.
+_on_primary: ContextVar[bool] = ContextVar("on_primary", default=False)
 _replica_down_until = 0.0
 
 
@@ -57,29 +72,46 @@ def reads_from_replica_allowed(request: HttpRequest) -> bool:
     return not request.path_info.startswith(tuple(settings.PRIMARY_DATABASE_PATHS))
 
 
+def _replica_allowed() -> bool:
+    reads = _reads.get()
+    return reads is not None and reads.replica and not _on_primary.get()
+
+
+def pin_to_primary(**kwargs: object) -> None:
+    """From now on, this request reads the primary (after a write; at a Celery task's start)."""
+    reads = _reads.get()
+    if reads is not None:
+        reads.replica = False
+
+
+def _pin_on_write(execute, sql, params, many, context):
+    """Execute wrapper on the primary: a statement that may change data pins the request."""
+    head = sql.lstrip()[:6].upper()
+    if head != "SELECT" or " FOR UPDATE" in sql or " FOR SHARE" in sql:
+        pin_to_primary()
+    return execute(sql, params, many, context)
+
+
 @contextmanager
 def replica_reads() -> Iterator[None]:
-    """Let reads in this block go to the replica (what the middleware does for one request)."""
-    token = _replica_reads.set(True)
+    """Let reads in this block go to the replica (what the middleware does for one request),
+    until the primary runs a statement that writes."""
+    token = _reads.set(_Reads())
     try:
-        yield
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(_pin_on_write):
+            yield
     finally:
-        _replica_reads.reset(token)
+        _reads.reset(token)
 
 
 @contextmanager
 def on_primary() -> Iterator[None]:
     """Every read in this block goes to the primary, whatever the surrounding request is."""
-    token = _replica_reads.set(False)
+    token = _on_primary.set(True)
     try:
         yield
     finally:
-        _replica_reads.reset(token)
-
-
-def pin_to_primary(**kwargs: object) -> None:
-    """From now on, this context reads the primary (after a write; a Celery task's start)."""
-    _replica_reads.set(False)
+        _on_primary.reset(token)
 
 
 def _replica_usable() -> bool:
@@ -104,7 +136,7 @@ class ReplicaRouter:
     """Reads of an anonymous public page to ``replica``; all else, and every write, to primary."""
 
     def db_for_read(self, model: type, **hints: object) -> str:
-        if not _replica_reads.get() or not replica_configured():
+        if not _replica_allowed() or not replica_configured():
             return DEFAULT_DB_ALIAS
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             pin_to_primary()  # a transaction is open on the primary: its reads belong there
@@ -112,7 +144,6 @@ class ReplicaRouter:
         return REPLICA if _replica_usable() else DEFAULT_DB_ALIAS
 
     def db_for_write(self, model: type, **hints: object) -> str:
-        pin_to_primary()
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1: object, obj2: object, **hints: object) -> bool | None:
@@ -131,8 +162,7 @@ class ReplicaReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not reads_from_replica_allowed(request):
-            with on_primary():
-                return self.get_response(request)
+        if not replica_configured() or not reads_from_replica_allowed(request):
+            return self.get_response(request)
         with replica_reads():
             return self.get_response(request)

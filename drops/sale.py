@@ -17,6 +17,8 @@ from datetime import datetime
 
 from django.core.cache import cache
 
+from core.db_routing import on_primary
+
 from .models import DropArtwork, status_between
 
 CACHE_KEY = "drops:sale-windows"
@@ -80,7 +82,9 @@ def sale_windows(artwork_ids=None, *, fresh: bool = False) -> dict[int, list[Sal
         return _windows(_rows(artwork_ids))
     windows = cache.get(CACHE_KEY)
     if windows is None:
-        windows = _windows(_rows())
+        # Cached for every page: read from the primary, never a lagging replica (core.db_routing).
+        with on_primary():
+            windows = _windows(_rows())
         cache.set(CACHE_KEY, windows, CACHE_SECONDS)
     if artwork_ids is None:
         return windows

@@ -14,15 +14,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, router, transaction
 from django.test import Client, RequestFactory
-from django.test.utils import CaptureQueriesContext
 
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
-from core.db_routing import REPLICA, reads_from_replica_allowed, replica_reads
+from core.db_routing import REPLICA, on_primary, reads_from_replica_allowed, replica_reads
 from shop.models import Order, PaymentStatus
 from shop.payments import completed_session_event, get_gateway, sign_payload
 from tests.support.processes import closed_port
-from tests.support.replica import replica_alias
+from tests.support.replica import only_site_settings_lookups, queries_on, replica_alias
 from tests.support.shop import ADDRESS, checkout_form, remove_artworks
 
 USERNAME = "replica-reader"
@@ -46,17 +45,24 @@ def replica(committed):
         yield committed
 
 
+@pytest.mark.django_db
+def test_the_test_database_exists():
+    """(Makes pytest-django create the test database when this module runs on its own: the
+    tests below commit, so they cannot ask for ``db`` themselves.)"""
+    assert connection.settings_dict["NAME"].startswith("test_")
+
+
 class Queries:
-    """Counts the queries each alias runs inside the block."""
+    """The SQL run on the primary and on the replica inside the block."""
 
     def __enter__(self):
-        self.primary = CaptureQueriesContext(connections["default"]).__enter__()
-        self.replica = CaptureQueriesContext(connections[REPLICA]).__enter__()
+        self._block = queries_on("default", REPLICA)
+        seen = self._block.__enter__()
+        self.primary, self.replica = seen["default"], seen[REPLICA]
         return self
 
     def __exit__(self, *exc):
-        self.replica.__exit__(*exc)
-        self.primary.__exit__(*exc)
+        return self._block.__exit__(*exc)
 
 
 def some_public_artwork() -> Artwork:
@@ -108,15 +114,25 @@ def test_a_write_pins_the_rest_of_the_context_to_the_primary(replica):
     with replica_reads():
         work = some_public_artwork()
         assert work._state.db == REPLICA
-        with CaptureQueriesContext(connections["default"]) as primary:
+        # Routed for writing but only read (it exists): no pin.
+        with queries_on("default") as seen:
+            Artwork.objects.get_or_create(pk=work.pk, defaults={"title": "never"})
+        assert len(seen["default"]) == 1
+        assert router.db_for_read(Artwork) == REPLICA
+        with queries_on("default") as seen:
             work.save(update_fields=["title"])  # read from the replica, written to the primary
-        assert any(q["sql"].startswith('UPDATE "artworks_artwork"') for q in primary)
+        assert any(sql.startswith('UPDATE "artworks_artwork"') for sql in seen["default"])
         assert router.db_for_read(Artwork) == "default"
         assert Artwork.objects.filter(pk=work.pk).db == "default"
     with replica_reads():
         with transaction.atomic():  # a transaction on the primary reads its own writes
             assert Artwork.objects.all().db == "default"
         assert router.db_for_read(Artwork) == "default"
+    with replica_reads():
+        with on_primary():  # (the outbox, cache fills): the primary, and a write in it …
+            assert router.db_for_read(Artwork) == "default"
+            work.save(update_fields=["title"])
+        assert router.db_for_read(Artwork) == "default"  # … pins the request all the same
 
 
 def test_celery_tasks_read_the_primary(replica):
@@ -140,7 +156,7 @@ def test_anonymous_public_pages_read_only_the_replica(replica):
         assert response.status_code == 200, path
         assert not response.cookies.get(settings.SESSION_COOKIE_NAME)
         assert len(queries.replica) > 0, path
-        assert [q["sql"] for q in queries.primary] == [], path
+        assert only_site_settings_lookups(queries.primary), (path, queries.primary)
 
 
 def test_signed_in_and_admin_requests_read_the_primary(replica):
@@ -189,12 +205,28 @@ def test_an_unreachable_replica_falls_back_to_the_primary(committed, caplog):
         visitor = Client()
         with caplog.at_level(logging.WARNING, logger="core.db_routing"):
             for path in ("/", f"/artworks/{work.slug}/", "/artworks/"):
-                with CaptureQueriesContext(connections["default"]) as primary:
+                with queries_on("default", REPLICA) as seen:
                     response = visitor.get(path)
                 assert response.status_code == 200, path
-                assert work.title in visitor.get(f"/artworks/{work.slug}/").content.decode()
-                assert len(primary) > 0
+                assert len(seen["default"]) > 0 and seen[REPLICA] == [], path
+            assert work.title in visitor.get(f"/artworks/{work.slug}/").content.decode()
         warnings = [r for r in caplog.records if r.name == "core.db_routing"]
         # Logged once; the replica is then left alone for a while instead of tried every read.
         assert len(warnings) == 1
         assert "Read replica unreachable" in warnings[0].getMessage()
+
+
+def test_what_a_shared_cache_keeps_for_every_page_is_read_from_the_primary(replica):
+    """Holds and drop windows cached for all pages are never filled from a lagging replica."""
+    from django.core.cache import cache
+
+    from drops.sale import sale_windows
+    from shop.inventory import active_holds
+
+    cache.clear()
+    with replica_reads(), Queries() as queries:
+        active_holds()
+        sale_windows()
+        some_public_artwork()  # while other reads of the page still go to the replica
+    assert len(queries.primary) == 2
+    assert len(queries.replica) == 1

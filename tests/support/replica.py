@@ -15,8 +15,9 @@ to the primary, and a streaming replica only receives what was committed.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.utils import override_settings
@@ -43,3 +44,28 @@ def replica_alias(**overrides: object) -> Iterator[None]:
         del connections[REPLICA]
         del connections.settings[REPLICA]
         db_routing._replica_down_until = 0.0
+
+
+@contextmanager
+def queries_on(*aliases: str) -> Iterator[dict[str, list[str]]]:
+    """The SQL each alias runs inside the block (counted as it runs, so an alias that cannot
+    connect counts nothing rather than failing, and no debug log limit applies)."""
+    seen: dict[str, list[str]] = {alias: [] for alias in aliases}
+    with ExitStack() as stack:
+        for alias in aliases:
+
+            def record(execute, sql, params, many, context, _seen=seen[alias]):
+                _seen.append(sql)
+                return execute(sql, params, many, context)
+
+            stack.enter_context(connections[alias].execute_wrapper(record))
+        yield seen
+
+
+# Wagtail fetches site settings with get_or_create, which Django routes for writing: that
+# lookup (a SELECT, nothing written, so nothing pinned) is the one read a page makes on the primary.
+SITE_SETTINGS_LOOKUP = re.compile(r'SELECT .* FROM "\w+settings" WHERE "\w+settings"\."site_id" = ')
+
+
+def only_site_settings_lookups(statements: list[str]) -> bool:
+    return all(SITE_SETTINGS_LOOKUP.match(sql) for sql in statements)
