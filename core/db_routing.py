@@ -2,8 +2,8 @@
 
 With ``DATABASE_REPLICA_URL`` set, settings add a ``replica`` database alias and
 :class:`ReplicaRouter`. Whether a read may go to the replica is one fact of the current context
-(a context variable), and it is ``False`` unless :class:`ReplicaReadsMiddleware` switched it on
-for the request being handled. The middleware does so only for an anonymous public page:
+(a context variable), and the answer is no unless :class:`ReplicaReadsMiddleware` said yes for
+the request being handled. The middleware does so only for an anonymous public page:
 
 - ``GET`` or ``HEAD``, no session cookie and no ``Authorization`` header (a signed-in collector, a
   cart, a flash message or a checkout in progress all live in the session, so they read the
@@ -21,7 +21,9 @@ page) looks on the primary and only pins if it creates.
 
 If the replica cannot be reached, reads fall back to the primary, with a warning in the log, and
 the replica is not tried again for ``REPLICA_RETRY_SECONDS``: a replica outage slows the primary
-down, it does not take pages down.
+down, it does not take pages down. (The check is made when a request first reads from the
+replica, with Django's connection health check; a replica that dies in the middle of a request
+can still fail that one request.)
 """
 
 from __future__ import annotations
