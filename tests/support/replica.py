@@ -9,7 +9,9 @@ transactional test's flush leaves it alone (a hot standby refuses writes anyway)
 
 The tests that use it commit their data for real (``committed``) rather than run inside
 pytest-django's per-test transaction: a transaction the replica cannot see would pin every read
-to the primary, and a streaming replica only receives what was committed.
+to the primary, and a streaming replica only receives what was committed. ``transactional_db``
+would commit too, but its teardown flushes every table, the session's demo content included;
+``committed`` removes only what the test made (as tests/test_shop_worker.py does).
 """
 
 from __future__ import annotations
