@@ -9,11 +9,15 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import tracking
+        from celery.signals import task_prerun
         from django.core.signals import request_finished
 
         from . import signal_handlers  # noqa: F401
         from .client_address import forget_after_request
+        from .db_routing import pin_to_primary
         from .email import record_tracking_event
 
         request_finished.connect(forget_after_request, dispatch_uid="core.client_address")
         tracking.connect(record_tracking_event, dispatch_uid="core.email.record_tracking_event")
+        # Celery tasks read the primary, also a task run eagerly inside an anonymous page.
+        task_prerun.connect(pin_to_primary, dispatch_uid="core.db_routing", weak=False)

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from .db_routing import on_primary
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def _publish(message: OutboxMessage) -> None:
     task.apply_async(args=message.args, kwargs=message.kwargs, retry=False, **options)
 
 
+@on_primary()
 def relay(limit: int = 500, pks: list[int] | None = None) -> int:
     """Publish waiting messages, oldest first, each in its own transaction; how many went.
 
@@ -104,6 +106,7 @@ def relay(limit: int = 500, pks: list[int] | None = None) -> int:
     return sent
 
 
+@on_primary()
 def waiting_count() -> int:
     return OutboxMessage.objects.filter(relayed_at__isnull=True).count()
 

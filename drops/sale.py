@@ -18,6 +18,7 @@ from datetime import datetime
 from django.core.cache import cache
 
 from core import frontend_cache
+from core.db_routing import on_primary
 
 from .models import DropArtwork, status_between
 
@@ -82,7 +83,9 @@ def sale_windows(artwork_ids=None, *, fresh: bool = False) -> dict[int, list[Sal
         return _windows(_rows(artwork_ids))
     windows = cache.get(CACHE_KEY)
     if windows is None:
-        windows = _windows(_rows())
+        # Cached for every page: read from the primary, never a lagging replica (core.db_routing).
+        with on_primary():
+            windows = _windows(_rows())
         cache.set(CACHE_KEY, windows, CACHE_SECONDS)
     if artwork_ids is None:
         return windows

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
 from core import frontend_cache
+from core.db_routing import on_primary
 
 from .models import Hold, Order, OrderLine
 from .models.orders import PaymentStatus
@@ -220,7 +221,10 @@ def active_holds(artwork_ids: Iterable[int] | None = None, now: datetime | None 
     if artwork_ids is None:
         rows = cache.get(HOLDS_CACHE_KEY)
         if rows is None:
-            rows = _unexpired_holds(now)
+            # What every page will trust for a minute is read from the primary, never from a
+            # lagging replica (core.db_routing), or a hold just made could vanish from pages.
+            with on_primary():
+                rows = _unexpired_holds(now)
             cache.set(HOLDS_CACHE_KEY, rows, HOLDS_CACHE_SECONDS)
     else:
         rows = _unexpired_holds(now, artwork_ids)

@@ -250,3 +250,44 @@ def test_prices_hidden_before_the_opening_show_to_the_second(client, work):
         for url in (f"/artworks/{work.slug}/", drop.url, f"/artworks/?artist={work.artist.slug}"):
             html = client.get(url).content.decode()
             assert "£300" in html and "Price at release" not in html, url
+
+
+@pytest.mark.parametrize("proxy", ["hops", "cloudfront"])
+def test_a_forged_x_forwarded_for_cannot_move_a_collector_in_the_entry_window(
+    client, work, settings, proxy
+):
+    """The queue place belongs to the session; the address the site sees is the proxies' word."""
+    from drops.entry import SESSION_KEY
+
+    real, proxy_address = "198.51.100.7", "10.0.0.1"
+    if proxy == "hops":
+        settings.TRUSTED_PROXY_HOPS = 1
+        genuine = {"HTTP_X_FORWARDED_FOR": real}
+    else:
+        settings.TRUSTED_PROXY_HEADER = "cloudfront"
+        genuine = {"HTTP_CLOUDFRONT_VIEWER_ADDRESS": f"{real}:40123"}
+
+    def via_proxy(forged: str) -> dict:
+        # What the client wrote, then what the trusted proxy appended / set.
+        return {
+            "REMOTE_ADDR": proxy_address,
+            **genuine,
+            "HTTP_X_FORWARDED_FOR": f"{forged}, {genuine.get('HTTP_X_FORWARDED_FOR', forged)}",
+        }
+
+    drop = make_drop(work, window=10)
+    with time_machine.travel(START + timedelta(seconds=9), tick=False):
+        added = client.post(
+            "/shop/cart/add/", {"artwork": work.pk, "quantity": 1}, **via_proxy("127.0.0.1")
+        )
+        assert added.wsgi_request.client_address == real
+        ticket = client.session[SESSION_KEY][str(drop.pk)]
+        for forged in ("203.0.113.1", "10.0.0.1", "::1", "not-an-address"):
+            client.post("/shop/cart/add/", {"artwork": work.pk, "quantity": 1}, **via_proxy(forged))
+            response = client.post(
+                "/shop/checkout/", checkout_form("ana@example.com"), **via_proxy(forged)
+            )
+            assert response.wsgi_request.client_address == real
+            assert "You are in the queue" in response.content.decode()
+            assert client.session[SESSION_KEY][str(drop.pk)] == ticket
+    assert not Order.objects.exists()

@@ -142,9 +142,14 @@ def test_email_through_ses_needs_the_webhook_secret_instead_of_an_email_url():
     assert result.stdout.strip() == "anymail.backends.amazon_ses.EmailBackend"
 
 
-def test_check_deploy_is_clean():
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"DATABASE_REPLICA_URL": "postgres://artspot@127.0.0.1:5433/artspot"}],
+    ids=["primary-only", "with-replica"],
+)
+def test_check_deploy_is_clean(extra):
     result = manage(
-        clean_env(**FULL_PRODUCTION_ENV), "check", "--deploy", "--fail-level", "WARNING"
+        clean_env(**FULL_PRODUCTION_ENV, **extra), "check", "--deploy", "--fail-level", "WARNING"
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout

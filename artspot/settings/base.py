@@ -84,6 +84,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
+    # Reads of an anonymous public page may go to the read replica (core.db_routing); a no-op
+    # without DATABASE_REPLICA_URL.
+    "core.db_routing.ReplicaReadsMiddleware",
     # The collector's address from the trusted proxy chain (core.client_address), for every
     # rate limit and log line after this point.
     "core.client_address.ClientAddressMiddleware",
@@ -148,6 +151,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica of the primary: anonymous public pages read from it, everything else (every
+# write, the cart, checkout, webhooks, accounts, the admin, Celery tasks, commands) from the
+# primary (core.db_routing). Unreachable, it is skipped (logged) and the primary answers.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer costs a page at most this long, then is skipped a while.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests: no test database of its own; it reads the primary's test database (a streaming
+    # replica holds it already; see tests/test_read_replica.py).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
+# Paths whose requests always use the primary, even an anonymous GET: the admin, the shop
+# (cart, checkout, orders, webhooks, the test-payment page), drop sign-up, accounts, health checks.
+PRIMARY_DATABASE_PATHS = [
+    "/admin/",
+    "/shop/",
+    "/drop-alerts/",
+    "/accounts/",
+    "/healthz/",
+    "/readyz/",
+]
 
 # --- Cache and Celery: Redis when REDIS_URL is set, in-process otherwise -------------------
 REDIS_URL = env("REDIS_URL", default="")
