@@ -44,4 +44,18 @@ if ! answers "$REDIS_HOST" "$REDIS_PORT"; then
         exit 1
     fi
 fi
+# The read-replica acceptance test (tests/test_read_replica_streaming.py) streams a hot standby
+# from this server over loopback: a local cluster that trusts loopback for every database is
+# given the same trust for replication connections (loopback only), once, then reloaded.
+if is_local "$PG_HOST" && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    version="$(ls /etc/postgresql | head -1)"
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if [ -w "$hba" ] && grep -Eq '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba" \
+        && ! grep -Eq '^host[[:space:]]+replication[[:space:]]' "$hba"; then
+        echo "Allowing replication connections from 127.0.0.1 (for the read-replica test) ..."
+        printf '%s\n' "host replication postgres 127.0.0.1/32 trust  # ArtSpot: read-replica test" >> "$hba"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    fi
+fi
+
 echo "PostgreSQL ($PG_HOST:$PG_PORT) and Redis ($REDIS_HOST:$REDIS_PORT) are up."
