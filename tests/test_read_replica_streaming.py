@@ -11,7 +11,8 @@ and checkout read the primary, so a unit sold meanwhile is never sold again.
 Needs the primary to accept physical replication connections from 127.0.0.1 for its user (a
 ``replication`` line in pg_hba.conf, ``wal_level`` replica or logical, a free WAL sender): the
 module probes for that first and fails, naming what is missing (``scripts/ensure_services.sh``,
-run by ``make test``, adds the loopback replication line to a local cluster). No replication slot: the backup streams its own WAL (``-X stream``) and the
+run by ``make test``, adds the loopback replication line to a local cluster). No replication
+slot: the backup streams its own WAL (``-X stream``) and the
 standby connects a moment later, long before the primary could recycle a segment it needs; a
 slot would pin WAL on a shared server for ever if a teardown were ever skipped.
 """
