@@ -49,6 +49,7 @@ RUN SECRET_KEY=collectstatic-build-only-placeholder \
     ALLOWED_HOSTS=localhost \
     WAGTAILADMIN_BASE_URL=http://localhost \
     AWS_STORAGE_BUCKET_NAME=collectstatic-build-only \
+    AWS_S3_CUSTOM_DOMAIN=media.build-only.invalid \
     EMAIL_URL=consolemail:// \
     STRIPE_SECRET_KEY=collectstatic-build-only \
     STRIPE_WEBHOOK_SECRET=collectstatic-build-only \
