@@ -98,17 +98,24 @@ def set_dates(work: WorkRow, text: str) -> None:
 
 
 def set_dimensions(work: WorkRow, text: str, reader) -> None:
+    """The work's dimensions, or ``dimensions_unparseable`` when it has no usable height x width.
+
+    The rule for every layout: a row whose dimensions (text or columns) give no height and width,
+    empty ones included, is rejected; the raw text ("" when empty) is what the report shows.
+    """
     work.dimensions_text = text or ""
     try:
         dims: Dimensions = reader()
     except Unparseable:
+        dims = Dimensions()
+    if dims.size is None:
         work.dimensions_unparseable = True
         return
     size, framed = dims.size, dims.framed
     work.values.update(
-        height_cm=size.height if size else None,
-        width_cm=size.width if size else None,
-        depth_cm=size.depth if size else None,
+        height_cm=size.height,
+        width_cm=size.width,
+        depth_cm=size.depth,
         framed=framed is not None,
         framed_height_cm=framed.height if framed else None,
         framed_width_cm=framed.width if framed else None,
@@ -464,12 +471,8 @@ def artspot_work(number: int, row: dict[str, str]) -> WorkRow:
     ]
 
     def read() -> Dimensions:
-        given = [c for c in cells + framed_cells if (c or "").strip()]
-        size = parsing.parse_cm_columns(*cells)
         framed = parsing.parse_cm_columns(*framed_cells)
-        if given and size is None and framed is None:
-            raise Unparseable(" x ".join(given))
-        return Dimensions(size=size, framed=framed)
+        return Dimensions(size=parsing.parse_cm_columns(*cells), framed=framed)
 
     set_dimensions(work, " x ".join(c for c in cells if c), read)
     medium_word = clean_text(row.get("medium")).lower()

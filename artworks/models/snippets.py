@@ -181,7 +181,8 @@ class Artwork(
         blank=True, help_text="e.g. 'Oil on linen' or 'Archival pigment print'."
     )
 
-    # Empty only for works imported without usable dimensions (film, installations).
+    # Nullable for works saved without them in the admin (blank) and works imported before the
+    # importer rejected rows without a usable height x width; imports never create one now.
     height_cm = _dimension(verbose_name="height (cm)", null=True, blank=True)
     width_cm = _dimension(verbose_name="width (cm)", null=True, blank=True)
     depth_cm = _dimension(verbose_name="depth (cm)", null=True, blank=True)
