@@ -12,7 +12,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
 # from the broker) and its own media folder. Children started by tests inherit these.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if XDIST_WORKER.startswith("gw"):
-    _redis = urlsplit(os.environ["REDIS_URL"])
+    # From the run's own REDIS_URL, remembered once: a child process that loads these settings
+    # again (a Celery worker started by a test) must land on the same database, not one further.
+    _base = os.environ.setdefault("ARTSPOT_TEST_REDIS_URL", os.environ["REDIS_URL"])
+    _redis = urlsplit(_base)
     _redis_db = (int(_redis.path.strip("/") or 0) + int(XDIST_WORKER[2:])) % 16
     os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
 # Unit tests run Celery tasks in-process; integration tests start a real worker on Redis.
