@@ -216,7 +216,18 @@
   "use strict";
   var form = document.querySelector("form[data-autofilter]");
   if (!form || typeof URLSearchParams !== "function") return;
-  function go() {
+  var KEY = "artspot-filter-focus";
+  // Keyboard users stay on the control they changed once the filtered page has loaded.
+  try {
+    var last = window.sessionStorage.getItem(KEY);
+    window.sessionStorage.removeItem(KEY);
+    var control = last && form.elements.namedItem(last);
+    if (control && typeof control.focus === "function") control.focus({ preventScroll: true });
+  } catch (error) { /* storage refused: focus simply starts at the top */ }
+  function go(event) {
+    try {
+      if (event && event.target && event.target.name) window.sessionStorage.setItem(KEY, event.target.name);
+    } catch (error) { /* storage refused */ }
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, key) {
       if (typeof value === "string" && value.trim() !== "") params.append(key, value);
@@ -227,7 +238,7 @@
   form.addEventListener("change", go);
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    go();
+    go(null);
   });
 })();
 
