@@ -269,7 +269,8 @@ def test_enquire_link_takes_focus_to_the_form(client):
     html = client.get(f"/artworks/{artwork.slug}/").content.decode()
     assert '<a class="button" href="#enquire-heading" data-focus-form="enquire">' in html
     assert '<h2 id="enquire-heading" tabindex="-1">Enquire about this work</h2>' in html
-    assert html.index('id="enquire"') < html.index('id="enquire-heading"') < html.index("<form")
+    form = html.index(f'action="/artworks/{artwork.slug}/enquire/"')
+    assert html.index('id="enquire"') < html.index('id="enquire-heading"') < form
     script = Path(finders.find("js/artspot.js")).read_text(encoding="utf-8")
     assert "a[data-focus-form]" in script and "field.focus()" in script
 
