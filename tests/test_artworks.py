@@ -351,10 +351,10 @@ def test_admin_listing_filters_and_exports(admin_client):
     assert "spreadsheetml" in xlsx["Content-Type"]
 
 
-def test_admin_search_finds_artworks_by_title_prefix_and_materials(admin_client):
+def test_admin_search_finds_artworks_by_title_prefix_and_materials(admin_client, published):
     # Words the demo content never uses, so only these two works can match.
-    ArtworkFactory(title="Zorquet Ledger", materials="Oil on linen")
-    ArtworkFactory(title="Quiet Vardexa", materials="Brimvale resin")
+    published(ArtworkFactory, title="Zorquet Ledger", materials="Oil on linen")
+    published(ArtworkFactory, title="Quiet Vardexa", materials="Brimvale resin")
     index = _url("list")
     by_title = admin_client.get(index, {"q": "Zorquet"})
     assert by_title.status_code == 200
