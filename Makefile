@@ -9,6 +9,8 @@ PORT ?= 8000
 # Test modules spread over the cores, each module whole on one worker (module fixtures run once).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV := DJANGO_SETTINGS_MODULE=artspot.settings.dev
+# The served site's address (email links, the printed login): this PORT unless set in the environment.
+SITE := $(DEV) WAGTAILADMIN_BASE_URL="$${WAGTAILADMIN_BASE_URL:-http://127.0.0.1:$(PORT)}"
 
 .PHONY: help run serve install install-test tools services browser test pytest lint check bench \
 	clean web worker beat relay migrate
@@ -52,8 +54,8 @@ tools: $(NODE_TOOLS)
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py load_demo
-	$(DEV) PORT=$(PORT) $(BIN)/python manage.py ensure_admin
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(SITE) $(BIN)/python manage.py ensure_admin
+	$(SITE) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 services:
 	@bash scripts/ensure_services.sh

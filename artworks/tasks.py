@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from core import email
+from core.email import site_url
 from core.models import SiteSettings
 
 
@@ -40,7 +41,7 @@ def notify_team_of_inquiry(inquiry_id: int) -> None:
         context = {
             "inquiry": inquiry,
             "artwork": inquiry.artwork,
-            "admin_url": f"{settings.WAGTAILADMIN_BASE_URL}/admin/",
+            "admin_url": site_url("/admin/"),
         }
         message = EmailMultiAlternatives(
             subject=f"Enquiry: {inquiry.artwork.title} by {inquiry.artwork.artist.title}",

@@ -51,7 +51,8 @@ class ArtworkViewSet(SnippetViewSet):
     list_per_page = 30
     ordering = "-updated_at"
     filterset_class = ArtworkFilterSet
-    search_fields = ["title", "materials"]
+    # No view-level search_fields: the admin searches the model's own index (Artwork.search_fields).
+    # Naming fields here made the SQLite backend query them as FTS columns ("no such column").
     list_export = [
         "title",
         "slug",

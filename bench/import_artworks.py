@@ -28,7 +28,10 @@ from urllib.parse import urlsplit
 
 from harness import ROOT, drop_database, recreate_database
 
-SAMPLE = ROOT.parent / "shared" / "data" / "tate-sample"
+sys.path.insert(0, str(ROOT))
+from tests.support.tate import tate_sample
+
+SAMPLE = tate_sample()
 IMPORT_LIMIT_S, DRY_RUN_LIMIT_S = 60.0, 5.0
 
 

@@ -9,6 +9,9 @@ skip where their staff look (the shop writes an order event). A provider failure
 SES reports bounces and complaints through SNS to ``core.ses_webhook``; anymail turns each into a
 tracking event, and :func:`record_tracking_event` marks the address. Transient bounces and later
 deliveries change nothing: only an administrator lifts a mark (Settings → Undeliverable addresses).
+
+Every absolute link in an email comes from :func:`site_url`: the site's configured address
+(``WAGTAILADMIN_BASE_URL``, which ``make run`` sets from ``PORT``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from email.utils import parseaddr
 
 from anymail.exceptions import AnymailError
 from anymail.signals import AnymailTrackingEvent, EventType
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
@@ -31,6 +35,11 @@ from django.utils import timezone
 from .models import UndeliverableAddress
 
 logger = logging.getLogger(__name__)
+
+
+def site_url(path: str) -> str:
+    """The absolute URL of a site path, for emails: from the site's configured address."""
+    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
 
 
 def _address(recipient: str) -> str:

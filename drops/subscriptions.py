@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import outbox
+from core.email import site_url
 
 from .models import DropPage, DropSubscription
 
@@ -47,10 +48,6 @@ def trust_account_emails() -> bool:
     return getattr(settings, "DROP_ALERTS_TRUST_ACCOUNT_EMAILS", True)
 
 
-def absolute(path: str) -> str:
-    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
-
-
 # --- Signed links --------------------------------------------------------------------------------
 
 
@@ -63,11 +60,11 @@ def unsubscribe_token(subscription: DropSubscription) -> str:
 
 
 def confirm_url(subscription: DropSubscription) -> str:
-    return absolute(reverse("drops:confirm", args=[confirm_token(subscription)]))
+    return site_url(reverse("drops:confirm", args=[confirm_token(subscription)]))
 
 
 def unsubscribe_url(subscription: DropSubscription) -> str:
-    return absolute(reverse("drops:unsubscribe", args=[unsubscribe_token(subscription)]))
+    return site_url(reverse("drops:unsubscribe", args=[unsubscribe_token(subscription)]))
 
 
 def _lookup(token: str) -> DropSubscription:

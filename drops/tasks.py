@@ -155,7 +155,7 @@ def _reminder_message(subscription: DropSubscription, kind: str, now) -> EmailMu
     context = {
         "drop": drop,
         "kind": kind,
-        "drop_url": subscriptions.absolute(drop.url or "/"),
+        "drop_url": email.site_url(drop.url or "/"),
         "unsubscribe_url": unsubscribe_url,
         "starts_at": timezone.localtime(drop.starts_at),
         "ends_at": timezone.localtime(drop.ends_at) if drop.ends_at else None,
@@ -199,7 +199,7 @@ def send_subscription_confirmation(subscription_pk: int) -> bool:
         "drop": drop,
         "confirm_url": subscriptions.confirm_url(subscription),
         "unsubscribe_url": subscriptions.unsubscribe_url(subscription),
-        "drop_url": subscriptions.absolute(drop.url or "/"),
+        "drop_url": email.site_url(drop.url or "/"),
         "starts_at": timezone.localtime(drop.starts_at),
         "valid_days": subscriptions.CONFIRM_LINK_MAX_AGE.days,
     }

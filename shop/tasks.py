@@ -12,13 +12,13 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core import email, outbox
+from core.email import site_url
 from core.money import format_money
 
 from . import inventory, lifecycle, refunds
@@ -30,10 +30,6 @@ from .tracking import tracking_url
 logger = logging.getLogger(__name__)
 
 SHIPSTATION_MAX_RETRIES = 6
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
 
 
 def _send_once(order_pk: int, sent_field: str, template: str, subject: str, to_team: bool) -> bool:
@@ -50,8 +46,8 @@ def _send_once(order_pk: int, sent_field: str, template: str, subject: str, to_t
         context = {
             "order": order,
             "lines": list(order.lines.all()),
-            "order_url": _absolute(order.signed_url()),
-            "admin_url": _absolute(f"/admin/shop/order/inspect/{order.pk}/"),
+            "order_url": site_url(order.signed_url()),
+            "admin_url": site_url(f"/admin/shop/order/inspect/{order.pk}/"),
             "tracking_url": tracking_url(order.carrier, order.tracking_number),
         }
         message = EmailMultiAlternatives(
@@ -153,7 +149,7 @@ def send_refund_email(order_pk: int, refunded_total: str) -> None:
         context = {
             "order": order,
             "refunded_total": refunded_total,
-            "order_url": _absolute(order.signed_url()),
+            "order_url": site_url(order.signed_url()),
         }
         message = EmailMultiAlternatives(
             subject=f"Your refund for ArtSpot order {order.number}",
@@ -183,7 +179,7 @@ def alert_team_payment_mismatch(order_pk: int, problem: str) -> None:
 
     order = Order.objects.get(pk=order_pk)
     marker = f"Team alerted to a payment mismatch: {problem}"[:500]
-    admin_url = _absolute(f"/admin/shop/order/inspect/{order.pk}/")
+    admin_url = site_url(f"/admin/shop/order/inspect/{order.pk}/")
     with transaction.atomic():
         Order.objects.select_for_update().get(pk=order_pk)
         if order.events.filter(kind=OrderEvent.Kind.EMAIL_SENT, message=marker).exists():

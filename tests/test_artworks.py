@@ -364,3 +364,32 @@ def test_admin_listing_filters_and_exports(admin_client):
     xlsx = admin_client.get(index, {"export": "xlsx"})
     assert xlsx.status_code == 200
     assert "spreadsheetml" in xlsx["Content-Type"]
+
+
+def test_admin_search_finds_artworks_by_title_prefix_and_materials(admin_client, published):
+    # Words the demo content never uses, so only these two works can match.
+    published(ArtworkFactory, title="Zorquet Ledger", materials="Oil on linen")
+    published(ArtworkFactory, title="Quiet Vardexa", materials="Brimvale resin")
+    index = _url("list")
+    by_title = admin_client.get(index, {"q": "Zorquet"})
+    assert by_title.status_code == 200
+    html = by_title.content.decode()
+    assert "Zorquet Ledger" in html and "Quiet Vardexa" not in html
+    by_prefix = admin_client.get(index, {"q": "Zorq"}).content.decode()  # the admin autocompletes
+    assert "Zorquet Ledger" in by_prefix and "Quiet Vardexa" not in by_prefix
+    by_materials = admin_client.get(index, {"q": "Brimvale"}).content.decode()
+    assert "Quiet Vardexa" in by_materials and "Zorquet Ledger" not in by_materials
+
+
+def test_email_links_come_from_the_sites_configured_address(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8123/"  # as `PORT=8123 make run` sets it
+    artwork = ArtworkFactory(title="Zorquet Harbour")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/artworks/{artwork.slug}/enquire/",
+            {"name": "Ana Ruiz", "email": "ana@example.com", "message": "Is it still available?"},
+        )
+    (message,) = mail.outbox
+    assert "Mark it handled in the admin: http://127.0.0.1:8123/admin/\n" in message.body

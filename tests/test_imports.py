@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -21,12 +20,10 @@ from imports import engine
 from imports.layouts import ImportFileError
 from imports.models import ImportRun
 from imports.tasks import progress_key
+from tests.support.tate import tate_sample
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tate-sample"
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not SAMPLE.exists(), reason="the Tate sample is not on this machine"),
-]
+SAMPLE = tate_sample()  # fails the module, naming where it looked, if the sample is missing
+pytestmark = [pytest.mark.django_db]
 # Rows with no usable height x width (empty dimensions included), row -> accession number: the
 # rows sample_quirks.csv tags dims:unparseable_by_rule (17 of them dims:empty), read off the file.
 UNPARSEABLE = {

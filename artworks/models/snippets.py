@@ -309,6 +309,7 @@ class Artwork(
         index.AutocompleteField("title"),
         index.SearchField("medium_label", boost=2),
         index.SearchField("materials"),
+        index.AutocompleteField("materials"),  # the admin's search (autocomplete) finds it too
         index.SearchField("description"),
         index.RelatedFields(
             "artist", [index.SearchField("title"), index.AutocompleteField("title")]

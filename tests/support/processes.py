@@ -48,18 +48,24 @@ def closed_port() -> int:
 
 
 @contextmanager
-def serve(env: dict[str, str]) -> Iterator[str]:
-    """Serve the site with ``runserver`` (as ``make run`` does) and yield its base URL."""
+def serve(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
+    """Serve the site with ``runserver`` (as ``make run`` does) and yield its base URL.
+
+    As ``make run`` does, the site's address (``WAGTAILADMIN_BASE_URL``) is the served one unless
+    ``env`` names another. With ``log``, the server's stdout and stderr (requests, tracebacks,
+    console emails) are written to that file.
+    """
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    output = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env={"WAGTAILADMIN_BASE_URL": base, **env},
+        stdout=output or subprocess.DEVNULL,
+        stderr=output or subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -69,7 +75,8 @@ def serve(env: dict[str, str]) -> Iterator[str]:
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
-                    raise RuntimeError(f"server did not start: {process.stderr.read()}") from None
+                    reason = log.read_text() if log else process.stderr.read()
+                    raise RuntimeError(f"server did not start: {reason}") from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -78,6 +85,8 @@ def serve(env: dict[str, str]) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if output:
+            output.close()
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.email import site_url
+
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "artspot-demo"  # noqa: S105 - the documented local demo login, refused in production
 
@@ -24,11 +26,9 @@ class Command(BaseCommand):
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-        port = os.environ.get("PORT", "8000")
         note = "" if created else " (unchanged if you have changed it since)"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin login: http://127.0.0.1:{port}/admin/  user: {username}  "
-                f"password: {password}{note}"
+                f"Admin login: {site_url('/admin/')}  user: {username}  password: {password}{note}"
             )
         )
