@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from taggit.models import Tag
 
 from artists.models import ArtistPage
@@ -97,9 +98,19 @@ class ArtworkFilter(django_filters.FilterSet):
                     for name, errors in form.errors.items()
                 ]
                 for name in list(form.errors):
-                    form.cleaned_data.pop(name, None)
                     form.cleaned_data[name] = None
-                    del form.errors[name]
+            low, high = form.cleaned_data.get("price_min"), form.cleaned_data.get("price_max")
+            if low is not None and high is not None and low > high:
+                message = f"The maximum price ({high:,}) is below the minimum price ({low:,})."
+                form.add_error("price_max", message)
+                form.fields["price_max"].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": "id_price_max-error"}
+                )
+                form.cleaned_data["price_max"] = None
+                self._problems = [
+                    *getattr(self, "_problems", []),
+                    f"Max price: {message} This filter was ignored.",
+                ]
             queryset = self.queryset.all()
             for name, value in form.cleaned_data.items():
                 queryset = self.filters[name].filter(queryset, value)
@@ -117,6 +128,10 @@ class ArtworkFilter(django_filters.FilterSet):
     def is_filtered(self) -> bool:
         return any(self.raw_data.get(name) for name in self.filters if name != "sort")
 
+    def field_is_invalid(self, name: str) -> bool:
+        self.qs  # noqa: B018 - evaluating the filters records the errors
+        return name in self.form.errors
+
     def querystring_without(self, *names: str) -> str:
         pairs = (
             [
@@ -130,3 +145,15 @@ class ArtworkFilter(django_filters.FilterSet):
             else []
         )
         return urlencode(pairs)
+
+
+def without_empty_parameters(query: QueryDict) -> str | None:
+    """The query string without its empty parameters, or None when it has none to drop.
+
+    Order and repeated keys are kept, so the shorter URL shows exactly the same listing.
+    """
+    pairs = [(key, value) for key, values in query.lists() for value in values]
+    kept = [(key, value) for key, value in pairs if value.strip()]
+    if len(kept) == len(pairs):
+        return None
+    return urlencode(kept)

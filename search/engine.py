@@ -385,7 +385,8 @@ def _hits(
 
 
 def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> list[Group]:
-    """Every type's count and best results, in type order; types without results are left out."""
+    """Every type's count and best results, artists first as in the suggestions; types without
+    results are left out."""
     if not query:
         return []
     groups = []
@@ -396,7 +397,13 @@ def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> li
         if count:
             top = list(results[: result_type.group_size])
             groups.append(Group(result_type, count, _hits(result_type, top, query, request)))
-    return groups
+    # In the suggestions' order: a visitor typing a name sees the artist before their works.
+    return sorted(groups, key=lambda group: _suggestion_place(group.type))
+
+
+def _suggestion_place(result_type: ResultType) -> int:
+    order = result_type.autocomplete_order
+    return len(RESULT_TYPES) + 1 if order is None else order
 
 
 def search_type(

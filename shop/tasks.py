@@ -25,6 +25,7 @@ from . import inventory, lifecycle, refunds
 from .models import FulfilmentStatus, Order, OrderEvent, PaymentStatus
 from .payments import PaymentUnavailable
 from .shipping import ShippingError, ShippingUnavailable, get_shipping
+from .tracking import tracking_url
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def _send_once(order_pk: int, sent_field: str, template: str, subject: str, to_t
             "lines": list(order.lines.all()),
             "order_url": site_url(order.signed_url()),
             "admin_url": site_url(f"/admin/shop/order/inspect/{order.pk}/"),
+            "tracking_url": tracking_url(order.carrier, order.tracking_number),
         }
         message = EmailMultiAlternatives(
             subject=subject.format(order=order),

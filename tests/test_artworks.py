@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -258,6 +259,20 @@ def test_view_in_a_room_is_to_scale():
     scene = room_scene(sculpture)
     assert scene.plinth is not None
     assert scene.artwork.y + scene.artwork.height == scene.plinth.y  # stands on the plinth
+
+
+def test_enquire_link_takes_focus_to_the_form(client):
+    """Without JS the link's target is the form's focusable heading; with JS, its first field."""
+    from django.contrib.staticfiles import finders
+
+    artwork = ArtworkFactory(price=None, price_on_request=True)
+    html = client.get(f"/artworks/{artwork.slug}/").content.decode()
+    assert '<a class="button" href="#enquire-heading" data-focus-form="enquire">' in html
+    assert '<h2 id="enquire-heading" tabindex="-1">Enquire about this work</h2>' in html
+    form = html.index(f'action="/artworks/{artwork.slug}/enquire/"')
+    assert html.index('id="enquire"') < html.index('id="enquire-heading"') < form
+    script = Path(finders.find("js/artspot.js")).read_text(encoding="utf-8")
+    assert "a[data-focus-form]" in script and "field.focus()" in script
 
 
 def test_enquiry_is_stored_and_emails_the_team_once(client, django_capture_on_commit_callbacks):

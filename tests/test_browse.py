@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -125,6 +126,60 @@ def test_bad_filter_values_are_ignored_with_a_clear_message(client, known_works,
     assert len(response.context["artworks"]) == 4  # the other filters still apply
 
 
+def test_a_minimum_price_above_the_maximum_is_explained_next_to_the_fields(client, known_works):
+    artist, _ = known_works
+    response = client.get(
+        "/artworks/", {"artist": artist.slug, "price_min": "2000", "price_max": "600"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    error = 'id="id_price_max-error">The maximum price (600) is below the minimum price (2,000).'
+    assert error in html
+    assert html.index('id="id_price_max"') < html.index(error) < html.index("Show works")
+    assert 'aria-describedby="id_price_max-error"' in html and 'aria-invalid="true"' in html
+    # Not a silent "0 works": the maximum is ignored and the minimum still applies.
+    assert [a.title for a in response.context["artworks"]] == ["Large Photograph"]
+
+
+def test_an_equal_minimum_and_maximum_is_fine(client, known_works):
+    artist, _ = known_works
+    response = client.get(
+        "/artworks/", {"artist": artist.slug, "price_min": "500", "price_max": "500"}
+    )
+    assert "is below the minimum" not in response.content.decode()
+    assert [a.title for a in response.context["artworks"]] == ["Small Landscape"]
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("medium=&size=small&artist=", "/artworks/?size=small"),
+        ("tag=a&tag=&tag=b&sort=price&price_min=+", "/artworks/?tag=a&tag=b&sort=price"),
+        ("medium=&price_min=&price_max=&page=", "/artworks/"),
+        ("q=%3Cscript%3E&size=", "/artworks/?q=%3Cscript%3E"),
+    ],
+)
+def test_empty_parameters_redirect_to_the_same_query_without_them(client, query, location):
+    response = client.get(f"/artworks/?{query}")
+    assert response.status_code in (301, 302)
+    assert response["Location"] == location
+
+
+def test_a_query_without_empty_parameters_is_served(client):
+    assert client.get("/artworks/?size=small&sort=price").status_code == 200
+
+
+def test_filters_apply_on_change_from_a_static_script_without_inline_code(client):
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/artworks/").content.decode()
+    assert '<form class="filters" data-autofilter' in html
+    assert "<script>" not in html and " style=" not in html and "onchange" not in html
+    script = Path(finders.find("js/artspot.js")).read_text(encoding="utf-8")
+    assert "form[data-autofilter]" in script and 'addEventListener("change"' in script
+    assert 'value.trim() !== ""' in script  # empty parameters never reach the URL
+
+
 def test_unknown_artist_is_reported_not_fatal(client):
     response = client.get("/artworks/", {"artist": "nobody-at-all"})
     assert response.status_code == 200
@@ -151,3 +206,15 @@ def test_browse_query_count_is_bounded(client, django_assert_max_num_queries):
         response = client.get("/artworks/")
     assert response.status_code == 200
     assert len(response.context["artworks"]) == 24
+
+
+def test_form_controls_are_readable_and_touch_sized_on_phones():
+    """16 px text in inputs (iOS zooms in below it), 44 px selects, filter columns wide enough
+    for "Medium (50-100 cm)" (shown by the browser journeys; here the rules must stay)."""
+    from django.contrib.staticfiles import finders
+
+    css = Path(finders.find("css/artspot.css")).read_text(encoding="utf-8")
+    controls = ':is(input, select, textarea):not([type="checkbox"]):not([type="radio"])'
+    assert f"{controls} {{ font-size: max(16px, 1rem); }}" in css
+    assert "select { min-height: 44px;" in css
+    assert "minmax(min(100%, 15rem), 1fr)" in css and "minmax(11rem" not in css

@@ -233,6 +233,22 @@ def test_search_sees_exactly_the_public_artworks():
 # --- Grouping and paging -------------------------------------------------------------------------
 
 
+def test_searching_a_demo_artists_name_shows_the_artist_before_the_artworks(client):
+    """As the suggestions do: the matching artist in their own section, first on the page."""
+    from artists.models import ArtistPage
+
+    artist = next(a for a in ArtistPage.objects.live() if a.artworks.filter(live=True).exists())
+    response = client.get(SEARCH, {"query": artist.title})
+    keys = [group.type.key for group in response.context["groups"]]
+    assert keys[0] == "artists" and "artworks" in keys
+    html = response.content.decode()
+    artists = _group(html, "artists")
+    assert artist.title in _text(artists)
+    assert html.index('id="results-artists"') < html.index('id="results-artworks"')
+    suggestions = client.get(AUTOCOMPLETE, {"q": artist.title}).json()["results"]
+    assert suggestions[0]["type"] == "artist"  # the same order as the suggestions
+
+
 @pytest.fixture
 def plenthors(published, vardexa):
     return [

@@ -569,6 +569,39 @@ def test_a_shipped_order_cannot_be_cancelled(team, paid):
     assert "refund it instead" in html(team.get(inspect_url(paid)))
 
 
+@pytest.mark.parametrize(
+    ("carrier", "number", "link"),
+    [
+        ("Royal Mail", "AB 123/4?x", "https://www.royalmail.com/track-your-item#/tracking-results/AB%20123%2F4%3Fx"),
+        ("royal_mail", "RM1", "https://www.royalmail.com/track-your-item#/tracking-results/RM1"),
+        ("dhl_express", "JD1", "https://www.dhl.com/gb-en/home/tracking.html?tracking-id=JD1"),
+        ("UPS", "1Z&a=b", "https://www.ups.com/track?tracknum=1Z%26a%3Db"),
+        ("FedEx", "F1", "https://www.fedex.com/fedextrack/?trknbr=F1"),
+        ("stamps_com", "9400", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400"),
+        ("USPS", "9401", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9401"),
+        ("DPD", "15501", "https://track.dpd.co.uk/parcels/15501"),
+        ("Parcelforce", "PF1", "https://www.parcelforce.com/track-trace?trackNumber=PF1"),
+        ("Bob's Van", "B1", ""),
+        ("", "B2", ""),
+    ],
+)  # fmt: skip
+def test_the_shipped_email_links_to_the_carriers_tracking_page(
+    paid, carrier, number, link, django_capture_on_commit_callbacks
+):
+    from shop.tasks import mark_shipped
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_shipped(paid, carrier, number)
+    [shipped] = [m for m in mail.outbox if "on its way" in m.subject]
+    body, page = shipped.body, shipped.alternatives[0][0]
+    assert number in body
+    if link:
+        assert f"Track your parcel: {link}\n" in body
+        assert f'<a href="{link.replace("&", "&amp;")}">Track your parcel</a>' in page
+    else:
+        assert "Track your parcel" not in body and "Track your parcel" not in page
+
+
 # --- who may see orders ---------------------------------------------------------------------
 
 

@@ -74,9 +74,13 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
 
     @path("")
     def browse(self, request: HttpRequest) -> HttpResponse:
-        from artworks.filters import ArtworkFilter
+        from artworks.filters import ArtworkFilter, without_empty_parameters
         from artworks.models import Artwork
 
+        # "?medium=&size=small" (a form submitted without JavaScript) becomes "?size=small".
+        shorter = without_empty_parameters(request.GET)
+        if shorter is not None:
+            return redirect(f"{request.path}?{shorter}" if shorter else request.path)
         # Problems are shown inline, not through messages: the page stays cacheable per URL.
         artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public().for_listing())
         problems = list(artwork_filter.problems)

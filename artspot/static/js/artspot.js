@@ -209,3 +209,54 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// Browse filters apply as soon as one changes; the URL keeps only the filters that are set.
+// Without JS the "Show works" button submits and the server drops the empty parameters.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autofilter]");
+  if (!form || typeof URLSearchParams !== "function") return;
+  var KEY = "artspot-filter-focus";
+  // Keyboard users stay on the control they changed once the filtered page has loaded.
+  try {
+    var last = window.sessionStorage.getItem(KEY);
+    window.sessionStorage.removeItem(KEY);
+    var control = last && form.elements.namedItem(last);
+    if (control && typeof control.focus === "function") control.focus({ preventScroll: true });
+  } catch (error) { /* storage refused: focus simply starts at the top */ }
+  function go(event) {
+    try {
+      if (event && event.target && event.target.name) window.sessionStorage.setItem(KEY, event.target.name);
+    } catch (error) { /* storage refused */ }
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (typeof value === "string" && value.trim() !== "") params.append(key, value);
+    });
+    var query = params.toString();
+    window.location.assign(form.action.split("?")[0] + (query ? "?" + query : ""));
+  }
+  form.addEventListener("change", go);
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    go(null);
+  });
+})();
+
+// "Enquire about this work": scroll to the form and put focus in its first field.
+// Without JS the link's target is the form's heading (tabindex="-1"), so Tab reaches the field next.
+(function () {
+  "use strict";
+  document.querySelectorAll("a[data-focus-form]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var section = document.getElementById(link.getAttribute("data-focus-form"));
+      var field = section && section.querySelector(
+        "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])"
+      );
+      if (!field) return;
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+      if (window.history && window.history.replaceState) window.history.replaceState(null, "", link.hash);
+    });
+  });
+})();
