@@ -127,13 +127,12 @@ def news_by_collector(now: datetime) -> dict[int, News]:
         .filter(first_published_at__gte=since, first_published_at__lte=now)
         .values_list("pk", "artist_id", "first_published_at")
     )
-    drops = {
-        pk: published
-        for pk, published in DropPage.objects.live()
+    drops = dict(
+        DropPage.objects.live()
         .public()
         .filter(starts_at__gt=now, first_published_at__gte=since)
         .values_list("pk", "first_published_at")
-    }
+    )
     drop_artists: dict[int, set[int]] = defaultdict(set)
     for drop_id, artist_id in DropArtwork.objects.filter(
         page_id__in=drops, artwork__live=True

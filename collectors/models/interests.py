@@ -151,3 +151,7 @@ class DigestItem(models.Model):
                 name="collectors_item_is_a_work_or_a_drop",
             ),
         ]
+
+    def __str__(self) -> str:
+        what = f"artwork {self.artwork_id}" if self.artwork_id else f"drop {self.drop_id}"
+        return f"{what} in digest {self.digest_id}"
