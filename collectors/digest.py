@@ -254,7 +254,7 @@ def send_digest(digest_pk: int) -> bool:
     try:
         with transaction.atomic():
             digest = (
-                Digest.objects.select_for_update()
+                Digest.objects.select_for_update(of=("self",))
                 .select_related("user", "user__artist_alerts")
                 .get(pk=digest_pk)
             )
