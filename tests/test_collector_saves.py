@@ -474,3 +474,29 @@ def test_deleting_a_collector_removes_their_saves_and_follows(ana, work, artist)
     ana.delete()
     assert not SavedWork.objects.exists() and not FollowedArtist.objects.exists()
     assert not ArtistAlerts.objects.exists()
+
+
+def test_hearts_are_rate_limited_per_client_address_with_a_clear_answer(ana, work):
+    client = signed_in(ana)
+    csrf = token(client)
+    answers = [
+        client.post(f"/account/saved/{work.pk}/", {"csrfmiddlewaretoken": csrf}, **JSON)
+        for _ in range(61)
+    ]
+    assert [a.status_code for a in answers[:60]] == [200] * 60
+    assert answers[60].status_code == 429
+    assert "Too many requests" in json.loads(answers[60].content)["error"]
+
+
+def test_the_heart_itself_adds_no_query_to_a_page(work, rf, django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+
+    request = rf.get(work.get_url())
+    request.user = AnonymousUser()
+    with django_assert_num_queries(0):
+        html = render_to_string(
+            "collectors/includes/save_button.html", {"artwork": work}, request=request
+        )
+    assert f'action="/account/saved/{work.pk}/"' in html
+    assert "csrfmiddlewaretoken" not in html
