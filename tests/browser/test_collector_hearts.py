@@ -71,5 +71,5 @@ def test_a_guest_hearts_signs_in_comes_back_saved_and_unsaves_without_a_reload(
     )
     assert page.evaluate("() => window.__sameDocument") is True
     assert FollowedArtist.objects.filter(user=collector, artist=artwork.artist).exists()
-    assert "Following" in follow.inner_text()
+    assert page.locator('form[data-interest="artist"] .follow__label').text_content() == "Following"
     assert browsing.watch.problems() == []
