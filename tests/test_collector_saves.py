@@ -500,3 +500,19 @@ def test_the_heart_itself_adds_no_query_to_a_page(work, rf, django_assert_num_qu
         )
     assert f'action="/account/saved/{work.pk}/"' in html
     assert "csrfmiddlewaretoken" not in html
+
+
+def test_the_following_page_is_a_few_queries_however_many_artists(
+    ana, django_assert_max_num_queries
+):
+    client = signed_in(ana)
+    for n in range(3):
+        post_json(client, f"/account/following/{ArtistPageFactory(title=f'Artist {n}').pk}/")
+    client.get("/account/following/")  # per-process caches (content types, site) warm up
+    with django_assert_max_num_queries(8):
+        client.get("/account/following/")
+    for n in range(3, 12):
+        post_json(client, f"/account/following/{ArtistPageFactory(title=f'Artist {n}').pk}/")
+    with django_assert_max_num_queries(8):  # the same, with four times the artists
+        html = client.get("/account/following/").content.decode()
+    assert html.count(">Unfollow<") == 12
