@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "stories",
     "shop",
     "drops",
+    "collectors",
     "search",
     "imports",
     "wagtail.contrib.routable_page",
@@ -258,6 +259,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+# Collectors' daily digest of new works by the artists they follow: planned from this hour
+# (site time) on; one email a day at most (collectors.digest).
+COLLECTOR_DIGEST_HOUR = env.int("COLLECTOR_DIGEST_HOUR", default=8)
 # django-axes first: it refuses a locked-out client before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

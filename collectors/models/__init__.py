@@ -1,0 +1,17 @@
+from .interests import (
+    ArtistAlerts,
+    Digest,
+    DigestItem,
+    DigestOutcome,
+    FollowedArtist,
+    SavedWork,
+)
+
+__all__ = [
+    "ArtistAlerts",
+    "Digest",
+    "DigestItem",
+    "DigestOutcome",
+    "FollowedArtist",
+    "SavedWork",
+]
