@@ -22,6 +22,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),
     path("drop-alerts/", include("drops.urls")),
+    path("drop-queue/", include("drops.queue_urls")),
     path("search/", search_views.search, name="search"),
     path("search/autocomplete/", search_views.autocomplete, name="search_autocomplete"),
     path(
