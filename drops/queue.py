@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import secrets
 import threading
 from bisect import bisect_left, insort
@@ -305,10 +306,14 @@ def set_ticket_cookie(response: HttpResponse, schedule: Schedule, ticket: Ticket
     )
 
 
+# The draw's source: the operating system's (unpredictable); tests may put a seeded one here.
+_random: random.Random = secrets.SystemRandom()
+
+
 def draw(schedule: Schedule, now: float) -> float:
     """The place drawn for a join at ``now``: random in the window, arrival order after it."""
     if schedule.in_window(now):
-        offset = secrets.randbelow(schedule.window * 1_000_000) / 1_000_000
+        offset = _random.randrange(schedule.window * 1_000_000) / 1_000_000
         return schedule.first_admission + offset
     return max(now, schedule.window_closes) + schedule.window
 
