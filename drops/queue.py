@@ -7,7 +7,7 @@ costs almost nothing. The cached drop page's script (``js/drop-queue.js``) POSTs
 from the cache and writes one sorted-set member in Redis: no database query, no session, no
 template. It answers with a **ticket**, a cookie signed for this drop and this start:
 
-    ``dropq-<drop id>`` = signed ``[drop id, ticket id, score]``
+    ``dropq`` = signed ``[drop id, ticket id, score]`` (a few drops' tickets, ``|``-separated)
 
 The **score** is the place drawn at join time, in seconds since the epoch: a uniformly random
 moment in ``[start + W, start + 2W)`` for a join in the entry window (W seconds), and
@@ -49,6 +49,7 @@ import math
 import random
 import secrets
 import threading
+import time
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,7 +58,9 @@ from typing import Protocol
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.client_address import client_address
@@ -65,10 +68,13 @@ from core.db_routing import on_primary
 
 logger = logging.getLogger(__name__)
 
-COOKIE_PREFIX = "dropq-"
-SCHEDULE_KEY = "drops:queue-schedule:{}"
+# One cookie for every drop's ticket: CloudFront forwards cookies by exact name (infra/).
+COOKIE_NAME = "dropq"
+COOKIE_MAX_TICKETS = 4
+SCHEDULES_KEY = "drops:queue-schedules"
 SCHEDULE_SECONDS = 3600
-MISSING = "missing"  # cached for a drop id that has no queue (unknown, draft, window 0)
+MEMO_SECONDS = 2.0
+_memo: list = [None, 0.0]  # this process's copy of the schedules, and until when it holds
 KEEP_SECONDS = 3 * 24 * 3600  # a line and its counters outlive the drop's start this long
 
 
@@ -112,40 +118,44 @@ class Schedule:
         return max(60, int(end - now) + KEEP_SECONDS)
 
 
-def schedule_for(drop_id: int) -> Schedule | None:
-    """The live, public drop's queue schedule (None: no such drop, or it has no entry window).
-
-    Read from the cache; the database only on a miss (the first join after a change, or while
-    the cache is down), from the primary. Cleared by :func:`forget_schedule` on every change.
-    """
-    cached = cache.get(SCHEDULE_KEY.format(drop_id))
-    if cached == MISSING:
-        return None
-    if cached is not None:
-        return Schedule(*cached)
+def _load_schedules() -> dict[int, tuple]:
+    """Every drop with a queue that has not ended: one query (two with Wagtail's view
+    restrictions), from the primary."""
     from .models import DropPage
 
     with on_primary():
-        row = (
+        rows = (
             DropPage.objects.live()
             .public()
-            .filter(pk=drop_id, entry_window_seconds__gt=0)
-            .values_list("starts_at", "ends_at", "entry_window_seconds")
-            .first()
+            .filter(entry_window_seconds__gt=0)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+            .values_list("pk", "starts_at", "ends_at", "entry_window_seconds")
         )
-    if row is None:
-        cache.set(SCHEDULE_KEY.format(drop_id), MISSING, SCHEDULE_SECONDS)
-        return None
-    starts_at, ends_at, window = row
-    found = Schedule(
-        drop_id, starts_at.timestamp(), ends_at.timestamp() if ends_at else None, window
-    )
-    cache.set(
-        SCHEDULE_KEY.format(drop_id),
-        (found.drop_id, found.starts_at, found.ends_at, found.window),
-        SCHEDULE_SECONDS,
-    )
-    return found
+        return {
+            pk: (pk, starts_at.timestamp(), ends_at.timestamp() if ends_at else None, window)
+            for pk, starts_at, ends_at, window in rows
+        }
+
+
+def schedule_for(drop_id: int) -> Schedule | None:
+    """The live, public drop's queue schedule (None: no such drop, ended, or no entry window).
+
+    One cache entry holds every drop's schedule, so an unknown id costs no query either; each
+    process keeps it ``MEMO_SECONDS`` (no round trip to Redis in a rush); the database only on a
+    miss (the first join after a change, or while the cache is down). Cleared by
+    :func:`forget_schedule` on every change to a drop page (other processes follow within
+    ``MEMO_SECONDS``).
+    """
+    moment = time.monotonic()
+    schedules, until = _memo
+    if schedules is None or moment >= until:
+        schedules = cache.get(SCHEDULES_KEY)
+        if schedules is None:
+            schedules = _load_schedules()
+            cache.set(SCHEDULES_KEY, schedules, SCHEDULE_SECONDS)
+        _memo[:] = [schedules, moment + MEMO_SECONDS]
+    found = schedules.get(drop_id)
+    return Schedule(*found) if found else None
 
 
 def schedule_of(drop) -> Schedule:
@@ -159,8 +169,9 @@ def schedule_of(drop) -> Schedule:
 
 
 def forget_schedule(sender, instance, **kwargs) -> None:
-    """Signal receiver: a drop page changed; its cached schedule is out of date."""
-    cache.delete(SCHEDULE_KEY.format(instance.pk))
+    """Signal receiver: a drop page changed; the cached schedules are out of date."""
+    _memo[:] = [None, 0.0]
+    cache.delete(SCHEDULES_KEY)
 
 
 # --- The line: Redis, or a sorted list in this process for the embedded default -----------------
@@ -169,6 +180,12 @@ def forget_schedule(sender, instance, **kwargs) -> None:
 class Line(Protocol):
     def place(self, key: str, member: str, score: float, ttl: int) -> tuple[int, int]:
         """Put ``member`` in line at ``score`` unless it is there; its rank and the line's size."""
+
+    def join(
+        self, key: str, member: str, score: float, ttl: int, counter: str, cap: int
+    ) -> tuple[int, int] | None:
+        """A new place: count one more on ``counter``; past ``cap`` (if any) None, else
+        :meth:`place`. One round trip to Redis."""
 
     def size(self, key: str) -> int: ...
 
@@ -199,6 +216,30 @@ class RedisLine:
             raise QueueUnavailable(str(error)) from error
         return int(rank), int(size)
 
+    # KEYS: the line, the counter. ARGV: member, score, ttl, cap (0: none).
+    JOIN = """
+    local count = redis.call('INCR', KEYS[2])
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    if tonumber(ARGV[4]) > 0 and count > tonumber(ARGV[4]) then return {-1, count} end
+    redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+    return {redis.call('ZRANK', KEYS[1], ARGV[1]), redis.call('ZCARD', KEYS[1])}
+    """
+
+    def join(
+        self, key: str, member: str, score: float, ttl: int, counter: str, cap: int
+    ) -> tuple[int, int] | None:
+        client = self._client()
+        try:
+            script = client.register_script(self.JOIN)
+            rank, size = script(
+                keys=[f"{self.PREFIX}{key}:line", f"{self.PREFIX}{key}:count:{counter}"],
+                args=[member, repr(score), ttl, cap],
+            )
+        except (RedisError, OSError) as error:
+            raise QueueUnavailable(str(error)) from error
+        return None if int(rank) < 0 else (int(rank), int(size))
+
     def size(self, key: str) -> int:
         try:
             return int(self._client().zcard(f"{self.PREFIX}{key}:line"))
@@ -225,6 +266,7 @@ class LocalLine:
         self._lines: dict[str, list[tuple[float, str]]] = {}
         self._scores: dict[str, dict[str, float]] = {}
         self._claims: dict[tuple[str, str], str] = {}
+        self._counts: dict[tuple[str, str], int] = {}
 
     def place(self, key: str, member: str, score: float, ttl: int) -> tuple[int, int]:
         with self._lock:
@@ -234,6 +276,15 @@ class LocalLine:
                 scores[member] = score
                 insort(line, (score, member))
             return bisect_left(line, (scores[member], member)), len(line)
+
+    def join(
+        self, key: str, member: str, score: float, ttl: int, counter: str, cap: int
+    ) -> tuple[int, int] | None:
+        with self._lock:
+            count = self._counts[key, counter] = self._counts.get((key, counter), 0) + 1
+        if cap and count > cap:
+            return None
+        return self.place(key, member, score, ttl)
 
     def size(self, key: str) -> int:
         with self._lock:
@@ -268,10 +319,6 @@ def _salt(schedule: Schedule) -> str:
     return f"drops.queue:{schedule.key}"
 
 
-def cookie_name(drop_id: int) -> str:
-    return f"{COOKIE_PREFIX}{drop_id}"
-
-
 def sign(schedule: Schedule, ticket: Ticket) -> str:
     return signing.dumps(ticket.as_list(), salt=_salt(schedule), compress=False)
 
@@ -291,14 +338,31 @@ def unsign(schedule: Schedule, value: str | None) -> Ticket | None:
     return Ticket(drop_id, ticket_id, float(score))
 
 
+def _tokens(request: HttpRequest) -> list[str]:
+    value = request.COOKIES.get(COOKIE_NAME, "")
+    if len(value) > 300 * COOKIE_MAX_TICKETS:
+        return []
+    return [token for token in value.split("|") if token][-COOKIE_MAX_TICKETS:]
+
+
 def ticket_from_cookie(request: HttpRequest, schedule: Schedule) -> Ticket | None:
-    return unsign(schedule, request.COOKIES.get(cookie_name(schedule.drop_id)))
+    """This browser's ticket for the drop, if its cookie holds a genuine one."""
+    for token in _tokens(request):
+        ticket = unsign(schedule, token)
+        if ticket is not None:
+            return ticket
+    return None
 
 
-def set_ticket_cookie(response: HttpResponse, schedule: Schedule, ticket: Ticket, now: float):
+def set_ticket_cookie(
+    request: HttpRequest, response: HttpResponse, schedule: Schedule, ticket: Ticket, now: float
+) -> None:
+    """Add the ticket to the browser's cookie, keeping its tickets for other drops."""
+    others = [token for token in _tokens(request) if unsign(schedule, token) is None]
+    tokens = [*others[-(COOKIE_MAX_TICKETS - 1) :], sign(schedule, ticket)]
     response.set_cookie(
-        cookie_name(schedule.drop_id),
-        sign(schedule, ticket),
+        COOKIE_NAME,
+        "|".join(tokens),
         max_age=schedule.expires_in(now),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -385,18 +449,62 @@ def admission_for(schedule: Schedule, score: float, rank: int) -> float:
     return max(min(score, schedule.starts_at + 2 * schedule.window), paced)
 
 
+_last_warning = [0.0]
+
+
+def _warn_outage(error: Exception) -> None:
+    """One log line per process every 10 s while the line is down, not one per request."""
+    moment = time.monotonic()
+    if moment - _last_warning[0] >= 10:
+        _last_warning[0] = moment
+        logger.warning("Drop queue: the line is unavailable (%s); admitting on ticket time.", error)
+
+
 def standing(schedule: Schedule, ticket: Ticket, now: float) -> Place:
     """Where ``ticket`` stands; on the ticket's own time alone when the line does not answer."""
-    final = now >= schedule.window_closes
     try:
         rank, size = line().place(schedule.key, ticket.id, ticket.score, schedule.expires_in(now))
     except QueueUnavailable as error:
-        logger.warning("Drop queue: the line is unavailable (%s); admitting on ticket time.", error)
-        floor = min(ticket.score, schedule.starts_at + 2 * schedule.window)
-        return Place(floor, None, None, None, final, now)
+        _warn_outage(error)
+        return _unplaced(schedule, ticket, now)
+    return _placed(schedule, ticket, rank, size, now)
+
+
+def _placed(schedule: Schedule, ticket: Ticket, rank: int, size: int, now: float) -> Place:
     admit_at = admission_for(schedule, ticket.score, rank)
     ahead = max(0, rank - admitted_count(schedule, now))
-    return Place(admit_at, rank + 1, size, ahead, final, now)
+    return Place(admit_at, rank + 1, size, ahead, now >= schedule.window_closes, now)
+
+
+def _unplaced(schedule: Schedule, ticket: Ticket, now: float) -> Place:
+    """Without the line: the ticket's own moment, position unknown."""
+    floor = min(ticket.score, schedule.starts_at + 2 * schedule.window)
+    return Place(floor, None, None, None, now >= schedule.window_closes, now)
+
+
+class PlaceRefused(Exception):
+    """This client address has taken as many places in the drop's queue as it may."""
+
+
+def take_place(request: HttpRequest, schedule: Schedule, ticket: Ticket, now: float) -> Place:
+    """A new ticket joins the line, counted against its client address: one round trip.
+
+    Raises :class:`PlaceRefused` past ``DROP_QUEUE_PLACES_PER_ADDRESS``. While the line does not
+    answer, the count goes to the fail-open rate-limit cache (per process) and the place is the
+    ticket's own moment.
+    """
+    cap = max(0, int(settings.DROP_QUEUE_PLACES_PER_ADDRESS))
+    ttl, address = schedule.expires_in(now), client_address(request)
+    try:
+        placed = line().join(schedule.key, ticket.id, ticket.score, ttl, address, cap)
+    except QueueUnavailable as error:
+        _warn_outage(error)
+        if not within_address_cap(request, schedule, now):
+            raise PlaceRefused from error
+        return _unplaced(schedule, ticket, now)
+    if placed is None:
+        raise PlaceRefused
+    return _placed(schedule, ticket, *placed, now)
 
 
 def drained(schedule: Schedule, now: float) -> bool:

@@ -288,25 +288,34 @@ def queue_join(request: HttpRequest, drop_id: int) -> HttpResponse:
         return refused
     ticket = queue.ticket_from_cookie(request, schedule)
     fresh = ticket is None
-    if fresh:
-        if not queue.within_address_cap(request, schedule, now):
-            return _refusal(
-                request,
-                drop_id,
-                "refused",
-                "Too many places in this queue have been taken from your network address. "
-                "If you already joined in another browser, use that one.",
-                429,
-            )
-        ticket = queue.new_ticket(schedule, now)
-    place = queue.standing(schedule, ticket, now)
+    if fresh and queue.drained(schedule, now):
+        # The rush is over and nobody waits: no place to take, nothing to count.
+        message = "There is no queue now: choose a work and check out."
+        if _wants_json(request):
+            return JsonResponse({"state": "open", "message": message})
+        return _queue_page(request, drop_id, message)
+    try:
+        if fresh:
+            ticket = queue.new_ticket(schedule, now)
+            place = queue.take_place(request, schedule, ticket, now)
+        else:
+            place = queue.standing(schedule, ticket, now)
+    except queue.PlaceRefused:
+        return _refusal(
+            request,
+            drop_id,
+            "refused",
+            "Too many places in this queue have been taken from your network address. "
+            "If you already joined in another browser, use that one.",
+            429,
+        )
     if _wants_json(request):
         response = _queue_json(schedule, place)
     else:
         response = redirect("drop_queue:page", drop_id=drop_id)
         response.status_code = 303
     if fresh:
-        queue.set_ticket_cookie(response, schedule, ticket, now)
+        queue.set_ticket_cookie(request, response, schedule, ticket, now)
     return response
 
 

@@ -42,7 +42,7 @@
     if (answer.status === 200) {
       if (form) form.hidden = true;
       panel.setAttribute("data-queue-state", body.state);
-      if (body.state === "admitted") return;
+      if (body.state === "admitted" || body.state === "open") return;  // no (more) waiting
       later(body.poll_in || 2, poll);
     } else if (answer.status === 409 && body.retry_in !== undefined) {
       later(body.retry_in + Math.random() * 0.3, retry);  // not open yet (clocks differ)
