@@ -113,10 +113,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--admit-rate",
         type=float,
-        default=4.0,
-        help="DROP_QUEUE_ADMIT_PER_SECOND: collectors let through to checkout a second (4)",
+        default=2.0,
+        help="DROP_QUEUE_ADMIT_PER_SECOND: collectors let through to checkout a second (2)",
     )
-    parser.add_argument("--admit-batch", type=int, default=4, help="DROP_QUEUE_ADMIT_BATCH (4)")
+    parser.add_argument("--admit-batch", type=int, default=2, help="DROP_QUEUE_ADMIT_BATCH (2)")
     parser.add_argument(
         "--json",
         type=Path,
@@ -131,7 +131,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--lead", type=float, default=8.0, help="seconds until the start (8)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the collectors")
-    parser.add_argument("--time-limit", type=float, default=240, help="seconds for the run (240)")
+    parser.add_argument("--time-limit", type=float, default=420, help="seconds for the run (420)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -527,6 +527,25 @@ def _reason(message: str) -> str:
     return message[:60] or "no message"
 
 
+def probe_floor(base: str, starts_at: datetime, seconds: float, found: list[float]) -> None:
+    """A control: ``/healthz/`` (answered before any view, no I/O) every 100 ms while the
+    collectors join, so the report shows what this machine gives any request at that moment."""
+    session = requests.Session()
+    session.mount("http://", SourceAddressAdapter("127.3.0.1"))
+    delay = starts_at.timestamp() - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    until = time.time() + seconds
+    while time.time() < until:
+        started = time.perf_counter()
+        try:
+            session.get(f"{base}/healthz/", timeout=REQUEST_TIMEOUT)
+            found.append(time.perf_counter() - started)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+
+
 def run_collectors(
     collectors: list[Collector], base: str, drop: Drop, starts_at: datetime, deadline: float
 ) -> bool:
@@ -619,7 +638,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: bool) -> bool:
+def report(
+    args, drop: Drop, collectors: list[Collector], starts_at, finished: bool, floor: list[float]
+) -> bool:
     units = sum(w.units for w in drop.works)
     db = database_check(drop)
     outcomes = Counter(c.outcome for c in collectors)
@@ -715,6 +736,12 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
             f"  ticket request        n={len(joins)} p50 {ms(join_p50)}, p99 {ms(join_p99)}, "
             f"max {ms(max(joins))} (target p99 < 100 ms)"
         )
+    if floor:
+        print(
+            f"  control: /healthz/    n={len(floor)} p50 {ms(percentile(floor, 0.5))}, "
+            f"p99 {ms(percentile(floor, 0.99))} while the collectors joined (no I/O: the "
+            "machine's floor for any request then)"
+        )
     placed = [c for c in collectors if c.position is not None]
     rho = (
         spearman([c.arrive_at for c in placed], [float(c.position) for c in placed])
@@ -779,6 +806,12 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
             "p99": round(join_p99 * 1000, 1),
             "max": round(max(joins) * 1000, 1) if joins else None,
         },
+        "healthz_ms_during_joins": {
+            "n": len(floor),
+            "p50": round(percentile(floor, 0.5) * 1000, 1) if floor else None,
+            "p99": round(percentile(floor, 0.99) * 1000, 1) if floor else None,
+        },
+        "load_average": os.getloadavg()[0],
         "spearman_arrival_place": round(rho, 4),
         "buyers": len(bought),
         "buyers_mean_arrival_percentile": round(mean_percentile, 4),
@@ -839,8 +872,13 @@ def main() -> int:
             f"first {args.spread:g} s …",
             flush=True,
         )
+        floor: list[float] = []
+        prober = threading.Thread(
+            target=probe_floor, args=(base, starts_at, args.spread, floor), daemon=True
+        )
+        prober.start()
         finished = run_collectors(collectors, base, drop, starts_at, deadline)
-        ok = report(args, drop, collectors, starts_at, finished)
+        ok = report(args, drop, collectors, starts_at, finished, floor)
         if not ok:
             print(f"\ngunicorn log (tail):\n{log.read_text(errors='replace')[-3000:]}")
     finally:

@@ -4,8 +4,9 @@ Under a rush the server's own queue (gunicorn's backlog, the CDN's connections) 
 by arrival long before Django could draw anything, so the draw has to happen on a request that
 costs almost nothing. The cached drop page's script (``js/drop-queue.js``) POSTs to
 :func:`drops.views.queue_join` the moment the drop opens; that view reads the drop's schedule
-from the cache and writes one sorted-set member in Redis: no database query, no session, no
-template. It answers with a **ticket**, a cookie signed for this drop and this start:
+from a per-process copy of the cache and makes one round trip to Redis (a script that counts the
+client address and adds one sorted-set member): no database query, no session, no template.
+It answers with a **ticket**, a cookie signed for this drop and this start:
 
     ``dropq`` = signed ``[drop id, ticket id, score]`` (a few drops' tickets, ``|``-separated)
 
@@ -28,18 +29,18 @@ Against abuse:
   start (a ticket for another drop, or for a drop since moved, is ignored too);
 - a browser that already holds a valid ticket gets the same one back (no re-draw);
 - new tickets per client address (``core.client_address``: a forged ``X-Forwarded-For`` cannot
-  rotate it) are capped at ``DROP_QUEUE_PLACES_PER_ADDRESS`` per drop, counted in the fail-open
-  rate-limit cache; past it the join is refused with a 429 and a message (places the shop
-  draws for a collector without a ticket are not capped: see ``drops.entry``);
+  rotate it) are capped at ``DROP_QUEUE_PLACES_PER_ADDRESS`` per drop, counted in Redis when
+  a ticket first enters the line; past it the join is refused with a 429 and a message (places
+  the shop draws for a collector without a ticket are not capped: see ``drops.entry``);
 - the shop binds a ticket to the first session that uses it (``claim``) and keeps it in that
   session: the same ticket in a second browser is refused there, and a session keeps its first
   ticket whatever cookie it later shows.
 
 Redis unreachable: the join still answers with a signed ticket (its place is in the signature)
-and says the position is not known yet; the per-address cap counts per process (the rate-limit
-cache's fallback). The shop then admits on the ticket's own time, ``min(score, start + 2W)``: the
-old randomised entry window, still random, just not paced. When Redis answers again a ticket
-missing from the line takes its place from its signed score.
+and says the position is not known yet; the cap cannot count, so it lets the join through. The
+shop then admits on the ticket's own time, ``min(score, start + 2W)``: the old randomised entry
+window, still random, just not paced. When Redis answers again a ticket missing from the line
+takes its place from its signed score (and is counted then).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -184,8 +185,8 @@ class Line(Protocol):
     def join(
         self, key: str, member: str, score: float, ttl: int, counter: str, cap: int
     ) -> tuple[int, int] | None:
-        """A new place: count one more on ``counter``; past ``cap`` (if any) None, else
-        :meth:`place`. One round trip to Redis."""
+        """:meth:`place`, counting a member new to the line on ``counter``: past ``cap`` (if
+        any) it is not placed (None). One round trip to Redis."""
 
     def size(self, key: str) -> int: ...
 
@@ -218,6 +219,8 @@ class RedisLine:
 
     # KEYS: the line, the counter. ARGV: member, score, ttl, cap (0: none).
     JOIN = """
+    local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+    if rank then return {rank, redis.call('ZCARD', KEYS[1])} end
     local count = redis.call('INCR', KEYS[2])
     redis.call('EXPIRE', KEYS[2], ARGV[3])
     if tonumber(ARGV[4]) > 0 and count > tonumber(ARGV[4]) then return {-1, count} end
@@ -281,9 +284,10 @@ class LocalLine:
         self, key: str, member: str, score: float, ttl: int, counter: str, cap: int
     ) -> tuple[int, int] | None:
         with self._lock:
-            count = self._counts[key, counter] = self._counts.get((key, counter), 0) + 1
-        if cap and count > cap:
-            return None
+            if member not in self._scores.get(key, {}):
+                count = self._counts[key, counter] = self._counts.get((key, counter), 0) + 1
+                if cap and count > cap:
+                    return None
         return self.place(key, member, score, ttl)
 
     def size(self, key: str) -> int:
@@ -386,22 +390,6 @@ def new_ticket(schedule: Schedule, now: float) -> Ticket:
     return Ticket(schedule.drop_id, secrets.token_urlsafe(12), draw(schedule, now))
 
 
-def within_address_cap(request: HttpRequest, schedule: Schedule, now: float) -> bool:
-    """Count one more new ticket for this client address; False past the cap."""
-    cap = settings.DROP_QUEUE_PLACES_PER_ADDRESS
-    if not cap:
-        return True
-    counters = caches[settings.RATELIMIT_USE_CACHE]
-    key = f"dropq:{schedule.key}:addr:{client_address(request)}"
-    try:
-        counters.add(key, 0, schedule.expires_in(now))
-        count = counters.incr(key)
-    except Exception:  # a counter that cannot count lets the collector in
-        logger.warning("Drop queue: the per-address count failed; letting the join through.")
-        return True
-    return count <= cap
-
-
 # --- Where a ticket stands -----------------------------------------------------------------------
 
 
@@ -486,21 +474,17 @@ class PlaceRefused(Exception):
     """This client address has taken as many places in the drop's queue as it may."""
 
 
-def take_place(request: HttpRequest, schedule: Schedule, ticket: Ticket, now: float) -> Place:
-    """A new ticket joins the line, counted against its client address: one round trip.
-
-    Raises :class:`PlaceRefused` past ``DROP_QUEUE_PLACES_PER_ADDRESS``. While the line does not
-    answer, the count goes to the fail-open rate-limit cache (per process) and the place is the
-    ticket's own moment.
-    """
+def register(request: HttpRequest, schedule: Schedule, ticket: Ticket, now: float) -> Place:
+    """Where a queue ticket stands, putting it in line if it is new there (one round trip): a
+    new place counts against its client address, and past ``DROP_QUEUE_PLACES_PER_ADDRESS``
+    raises :class:`PlaceRefused`. While the line does not answer: the ticket's own moment, and
+    no cap (it applies once Redis answers and the ticket is registered)."""
     cap = max(0, int(settings.DROP_QUEUE_PLACES_PER_ADDRESS))
     ttl, address = schedule.expires_in(now), client_address(request)
     try:
         placed = line().join(schedule.key, ticket.id, ticket.score, ttl, address, cap)
     except QueueUnavailable as error:
         _warn_outage(error)
-        if not within_address_cap(request, schedule, now):
-            raise PlaceRefused from error
         return _unplaced(schedule, ticket, now)
     if placed is None:
         raise PlaceRefused

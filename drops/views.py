@@ -198,8 +198,9 @@ def _message(place: queue.Place) -> str:
     if not place.final:
         return (
             f"You are in the queue: number {place.position} of {place.size} so far. Places are "
-            "drawn at random among everyone who joins in the first seconds, so this may still "
-            f"change; your turn comes in about {_wait_text(place.wait_seconds)}."
+            "drawn at random among everyone who joins in the drop's first seconds, so arriving "
+            "first gives no edge and this may still change; your turn comes in about "
+            f"{_wait_text(place.wait_seconds)}."
         )
     return (
         f"You are number {place.position} in the queue, with {place.ahead} ahead of you; your "
@@ -271,6 +272,23 @@ def _closed(request: HttpRequest, drop_id: int, schedule: queue.Schedule | None,
     return None
 
 
+TOO_MANY = (
+    "Too many places in this queue have been taken from your network address. "
+    "If you already joined in another browser, use that one."
+)
+
+
+def _too_many(request: HttpRequest, drop_id: int) -> HttpResponse:
+    return _refusal(request, drop_id, "refused", TOO_MANY, 429)
+
+
+def _standing(request, schedule: queue.Schedule, ticket: queue.Ticket, now: float):
+    """The ticket's place, put in line first if it is new there (counted per address): one
+    Redis round trip. Every ticket drawn in the window is in line before the window closes,
+    so no later arrival can cut in front of ranks already read."""
+    return queue.register(request, schedule, ticket, now)
+
+
 @never_cache
 @csrf_exempt
 @require_POST
@@ -279,7 +297,8 @@ def queue_join(request: HttpRequest, drop_id: int) -> HttpResponse:
 
     No CSRF token: the page calling it is cached and shared; joining on someone's behalf gives
     the forger nothing (the ticket is the victim's, and one per browser). No database, no
-    session: the schedule comes from the cache and the place from Redis (``drops.queue``).
+    session: the schedule is memoised, the place drawn and signed into the ticket, and the line
+    takes it in one Redis round trip.
     """
     now = timezone.now().timestamp()
     schedule = queue.schedule_for(drop_id)
@@ -294,21 +313,12 @@ def queue_join(request: HttpRequest, drop_id: int) -> HttpResponse:
         if _wants_json(request):
             return JsonResponse({"state": "open", "message": message})
         return _queue_page(request, drop_id, message)
+    if fresh:
+        ticket = queue.new_ticket(schedule, now)
     try:
-        if fresh:
-            ticket = queue.new_ticket(schedule, now)
-            place = queue.take_place(request, schedule, ticket, now)
-        else:
-            place = queue.standing(schedule, ticket, now)
+        place = _standing(request, schedule, ticket, now)
     except queue.PlaceRefused:
-        return _refusal(
-            request,
-            drop_id,
-            "refused",
-            "Too many places in this queue have been taken from your network address. "
-            "If you already joined in another browser, use that one.",
-            429,
-        )
+        return _too_many(request, drop_id)
     if _wants_json(request):
         response = _queue_json(schedule, place)
     else:
@@ -333,7 +343,10 @@ def queue_status(request: HttpRequest, drop_id: int) -> HttpResponse:
         return JsonResponse(
             {"state": "no_ticket", "message": "You have no place in this queue yet."}, status=404
         )
-    return _queue_json(schedule, queue.standing(schedule, ticket, now))
+    try:
+        return _queue_json(schedule, _standing(request, schedule, ticket, now))
+    except queue.PlaceRefused:
+        return _too_many(request, drop_id)
 
 
 @never_cache
@@ -348,5 +361,8 @@ def queue_page(request: HttpRequest, drop_id: int) -> HttpResponse:
     ticket = queue.ticket_from_cookie(request, schedule)
     if ticket is None:
         return _queue_page(request, drop_id, "You have no place in this queue yet.", can_join=True)
-    place = queue.standing(schedule, ticket, now)
+    try:
+        place = _standing(request, schedule, ticket, now)
+    except queue.PlaceRefused:
+        return _too_many(request, drop_id)
     return _queue_page(request, drop_id, _message(place), refresh=_poll_in(schedule, place))
