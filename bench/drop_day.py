@@ -71,6 +71,7 @@ from harness import (
     drop_database,
     percentile,
     recreate_database,
+    server_times,
     start_gunicorn,
     stop_gunicorn,
 )
@@ -639,7 +640,13 @@ def ms(seconds: float) -> str:
 
 
 def report(
-    args, drop: Drop, collectors: list[Collector], starts_at, finished: bool, floor: list[float]
+    args,
+    drop: Drop,
+    collectors: list[Collector],
+    starts_at,
+    finished: bool,
+    floor: list[float],
+    in_worker: list[float],
 ) -> bool:
     units = sum(w.units for w in drop.works)
     db = database_check(drop)
@@ -736,6 +743,11 @@ def report(
             f"  ticket request        n={len(joins)} p50 {ms(join_p50)}, p99 {ms(join_p99)}, "
             f"max {ms(max(joins))} (target p99 < 100 ms)"
         )
+    if in_worker:
+        print(
+            f"    in the worker       n={len(in_worker)} p50 {ms(percentile(in_worker, 0.5))}, "
+            f"p99 {ms(percentile(in_worker, 0.99))} (gunicorn's own time, without the backlog)"
+        )
     if floor:
         print(
             f"  control: /healthz/    n={len(floor)} p50 {ms(percentile(floor, 0.5))}, "
@@ -806,6 +818,11 @@ def report(
             "p99": round(join_p99 * 1000, 1),
             "max": round(max(joins) * 1000, 1) if joins else None,
         },
+        "ticket_ms_in_worker": {
+            "n": len(in_worker),
+            "p50": round(percentile(in_worker, 0.5) * 1000, 1) if in_worker else None,
+            "p99": round(percentile(in_worker, 0.99) * 1000, 1) if in_worker else None,
+        },
         "healthz_ms_during_joins": {
             "n": len(floor),
             "p50": round(percentile(floor, 0.5) * 1000, 1) if floor else None,
@@ -855,7 +872,10 @@ def main() -> int:
 
         connection.close()
         print(f"Starting gunicorn ({args.workers} workers × {args.threads} threads) …", flush=True)
-        gunicorn, base = start_gunicorn(env, log, workers=args.workers, threads=args.threads)
+        access_log = var_dir / "access.log"
+        gunicorn, base = start_gunicorn(
+            env, log, workers=args.workers, threads=args.threads, access_log=access_log
+        )
         for work in drop.works:  # a live site has its renditions already
             requests.get(f"{base}/artworks/{work.slug}/", timeout=REQUEST_TIMEOUT)
         collectors = plan_collectors(args, drop.works)
@@ -878,7 +898,8 @@ def main() -> int:
         )
         prober.start()
         finished = run_collectors(collectors, base, drop, starts_at, deadline)
-        ok = report(args, drop, collectors, starts_at, finished, floor)
+        in_worker = server_times(access_log, r"/drop-queue/\d+/join/")
+        ok = report(args, drop, collectors, starts_at, finished, floor, in_worker)
         if not ok:
             print(f"\ngunicorn log (tail):\n{log.read_text(errors='replace')[-3000:]}")
     finally:
