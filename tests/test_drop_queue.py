@@ -332,6 +332,7 @@ def test_a_ticket_copied_into_another_browser_does_not_carry_its_place(drop, wor
         first.post("/shop/cart/add/", {"artwork": work.pk, "quantity": 1}, REMOTE_ADDR=address(1))
         waiting = first.post("/shop/checkout/", checkout_form("ana@example.com"))
         assert "You are in the queue" in waiting.content.decode()
+        assert "You are number 1 in the queue" in waiting.content.decode()  # where they stand
         ticket_id = first.session[SESSION_IDS][str(drop.pk)][1]
         assert queue.unsign(queue.schedule_of(drop), first.cookies[name].value).id == ticket_id
         second.cookies[name] = first.cookies[name].value  # the same ticket, another session
