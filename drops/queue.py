@@ -108,9 +108,6 @@ class Schedule:
     def window_closes(self) -> float:
         return self.starts_at + self.window
 
-    def is_open(self, now: float) -> bool:
-        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
-
     def in_window(self, now: float) -> bool:
         return self.starts_at <= now < self.window_closes
 
