@@ -23,6 +23,7 @@ urlpatterns = [
     path("shop/", include("shop.urls")),
     path("drop-alerts/", include("drops.urls")),
     path("account/", include("collectors.interest_urls")),
+    path("drop-queue/", include("drops.queue_urls")),
     path("search/", search_views.search, name="search"),
     path("search/autocomplete/", search_views.autocomplete, name="search_autocomplete"),
     path(

@@ -1,6 +1,6 @@
 """Drop day: 500 collectors arrive in the first seconds of a drop, over real HTTP.
 
-    .venv/bin/python bench/drop_day.py [--collectors 500] [--spread 5] [--workers N]
+    .venv/bin/python bench/drop_day.py [--collectors 500] [--spread 5] [--workers 2]
 
 What it does, from nothing to a report, then cleans up after itself:
 
@@ -12,17 +12,23 @@ What it does, from nothing to a report, then cleans up after itself:
    and Redis: cache, sessions' cache, rate-limit counters, Celery broker) on 127.0.0.1 only,
    opens every work's page once (renditions), then moves the drop's start a few seconds ahead;
 3. each collector arrives at a random moment in the first ``--spread`` seconds after the start,
-   with its own HTTP session and its own loopback address, and does what a browser does: opens
-   the work's page (CSRF cookie), adds it to the cart, POSTs the checkout form (email, country);
-   on the waiting-room page it waits until its admission time and re-POSTs, as the page's
-   script does; then opens the local test-payment page and pays with the test card.
+   with its own HTTP session and its own loopback address, and does what a browser with the
+   drop page open does: the page itself comes from the CDN (it is publicly cacheable: the
+   benchmark checks its ``Cache-Control`` once and serves that copy, as CloudFront would), and
+   its script (``js/drop-queue.js``) POSTs ``/drop-queue/<id>/join/`` for a ticket, then asks
+   ``/drop-queue/<id>/status/`` again when the answer's ``poll_in`` says, until it is admitted.
+   Then it opens the work's page, adds it to the cart, POSTs the checkout form (email,
+   country); on a waiting-room page it waits until its admission time and re-POSTs, as that
+   page's script does; then opens the local test-payment page and pays with the test card.
    Some collectors misbehave on purpose: ``--greedy`` ask for 2 of the edition first (then 1),
    ``--pairs`` people use two browsers with one email for the edition, ``--double`` double-click
    the admitted checkout (two POSTs at once);
 4. prints units sold against units available, oversold (0), over-limit purchases (0: paid units
-   of a work per email above the limit), 5xx (0), p50/p99 latency of the purchase path, and how
-   admission order related to arrival order; stops gunicorn, drops the database and empties
-   its Redis database again (``--keep-db`` keeps both).
+   of a work per email above the limit), 5xx (0), how many collectors who arrived in the entry
+   window had their ticket inside it (all), the ticket request's p50/p99 (< 100 ms), the
+   buyers' mean arrival percentile (0.5 ± 0.1: no edge for arriving first), p50/p99 latency of
+   the purchase path; writes the same figures as JSON (``--json``); stops gunicorn, drops the
+   database and empties its Redis database again (``--keep-db`` keeps both).
 
 The checkout view is rate-limited to 20 POSTs a minute per IP address. The limiter stays on:
 each collector connects from its own loopback address (127.2.x.y; Linux routes all of 127/8 to
@@ -32,12 +38,14 @@ by itself. Celery tasks (confirmation emails…) are queued in Redis; no worker 
 
 Exit status 0 only if every collector finished in time, units sold equals units available
 (demand is far above supply), nothing was oversold, nobody bought above the limit, no request
-got a 5xx and nobody was rate-limited.
+got a 5xx, nobody was rate-limited, every collector arriving in the window got a ticket inside
+it, the ticket p99 is under 100 ms and the buyers' mean arrival percentile is 0.5 ± 0.1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -63,6 +71,7 @@ from harness import (
     drop_database,
     percentile,
     recreate_database,
+    server_times,
     start_gunicorn,
     stop_gunicorn,
 )
@@ -79,6 +88,7 @@ WAIT_SECONDS = re.compile(r'data-wait-seconds="([0-9.]+)"')
 ADMIT_AT = re.compile(r'<time datetime="([^"]+)"')
 FLASH = re.compile(r'<p class="notice notice--[a-z]+">([^<]+)</p>')  # shop/includes/messages
 PURCHASE_STEPS = ("add", "checkout", "pay")
+ACCEPT_JSON = {"Accept": "application/json"}
 
 
 # --- setup --------------------------------------------------------------------------------------
@@ -97,10 +107,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--greedy", type=float, default=0.1, help="share asking for 2 (0.1)")
     parser.add_argument("--pairs", type=int, default=25, help="two-browser people (25)")
     parser.add_argument("--double", type=float, default=0.05, help="share double-clicking (0.05)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument(
-        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers"
+        "--threads", type=int, default=1, help="threads per gunicorn worker (1: sync workers)"
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (4)")
+    parser.add_argument(
+        "--admit-rate",
+        type=float,
+        default=2.0,
+        help="DROP_QUEUE_ADMIT_PER_SECOND: collectors let through to checkout a second (2)",
+    )
+    parser.add_argument("--admit-batch", type=int, default=2, help="DROP_QUEUE_ADMIT_BATCH (2)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=ROOT / "var" / "bench" / "drop_day.json",
+        help="where to write the figures (var/bench/drop_day.json)",
+    )
     parser.add_argument(
         "--entry-window",
         type=int,
@@ -109,7 +132,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--lead", type=float, default=8.0, help="seconds until the start (8)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the collectors")
-    parser.add_argument("--time-limit", type=float, default=240, help="seconds for the run (240)")
+    parser.add_argument("--time-limit", type=float, default=420, help="seconds for the run (420)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -145,6 +168,9 @@ def server_env(args: argparse.Namespace, var_dir: Path) -> dict[str, str]:
         ARTSPOT_VAR_DIR=str(var_dir),
         DEBUG="false",
         LOG_LEVEL="WARNING",
+        PUBLIC_CACHE_SECONDS="300",  # as in production: CloudFront may keep public pages
+        DROP_QUEUE_ADMIT_PER_SECOND=str(args.admit_rate),
+        DROP_QUEUE_ADMIT_BATCH=str(args.admit_batch),
     )
     return env
 
@@ -162,6 +188,7 @@ class Work:
 class Drop:
     pk: int
     works: list[Work]
+    url: str
 
 
 def build_data(args: argparse.Namespace) -> Drop:
@@ -207,7 +234,7 @@ def build_data(args: argparse.Namespace) -> Drop:
         works=made,
     )
     works = [Work(a.pk, a.slug, a.title, a.units.count(), a.is_edition) for a in made]
-    return Drop(drop.pk, works)
+    return Drop(drop.pk, works, drop.url)
 
 
 def start_drop_in(drop: Drop, seconds: float) -> datetime:
@@ -241,6 +268,10 @@ class Collector:
     holds: int = 0  # checkout answers that granted a hold (2: a double click held twice)
     double_clicks: int = 0
     finished_at: float | None = None
+    ticket_at: float | None = None  # wall clock when the join answered with a ticket
+    join_status: int | None = None  # the join's last answer
+    position: int | None = None  # place in line once final
+    admitted_at: float | None = None  # wall clock when the queue said "admitted"
 
     def session(self) -> requests.Session:
         session = requests.Session()
@@ -307,6 +338,47 @@ class Browser:
         )
         self.c.log.append((step, response.status_code, time.perf_counter() - started))
         return response
+
+    def join_queue(self, drop_id: int) -> dict | None:
+        """What ``js/drop-queue.js`` does on the drop page: join, then ask again when told."""
+        c = self.c
+        body: dict = {}
+        for attempt in range(30):
+            try:
+                answer = self.request(
+                    "join", "POST", f"/drop-queue/{drop_id}/join/", headers=ACCEPT_JSON
+                )
+            except requests.RequestException:
+                time.sleep(min(30, 2 ** (attempt + 1)))  # the script backs off and retries
+                continue
+            c.join_status = answer.status_code
+            if answer.status_code == 200:
+                c.ticket_at = time.time()
+                body = answer.json()
+                break
+            if answer.status_code == 409:
+                time.sleep(answer.json()["retry_in"])
+                continue
+            if answer.status_code >= 500:
+                time.sleep(min(30, 2 ** (attempt + 1)))
+                continue
+            return None  # refused: the page shows the message
+        else:
+            return None
+        while body.get("state") != "admitted":
+            if body.get("final"):
+                c.position = body["position"]
+            time.sleep(body.get("poll_in") or 1)
+            polled = self.request(
+                "status", "GET", f"/drop-queue/{drop_id}/status/", headers=ACCEPT_JSON
+            )
+            if polled.status_code != 200:
+                time.sleep(1)
+                continue
+            body = polled.json()
+        c.position = body["position"] or c.position
+        c.admitted_at = time.time()
+        return body
 
     def notice(self) -> str:
         """The flash message the cart page shows (why something was refused)."""
@@ -403,8 +475,13 @@ class Browser:
         )
         return paid.status_code == 302 and "paid=1" in paid.headers.get("Location", "")
 
-    def run(self) -> None:
+    def run(self, drop_id: int) -> None:
         c = self.c
+        # The drop page comes from the CDN (checked publicly cacheable once, in main); its script
+        # joins the queue and waits for this collector's turn.
+        if self.join_queue(drop_id) is None:
+            c.outcome = f"error: no ticket (join HTTP {c.join_status})"
+            return
         page = self.request("page", "GET", f"/artworks/{c.work.slug}/")
         if page.status_code != 200:
             c.outcome = f"error: artwork page {page.status_code}"
@@ -451,8 +528,27 @@ def _reason(message: str) -> str:
     return message[:60] or "no message"
 
 
+def probe_floor(base: str, starts_at: datetime, seconds: float, found: list[float]) -> None:
+    """A control: ``/healthz/`` (answered before any view, no I/O) every 100 ms while the
+    collectors join, so the report shows what this machine gives any request at that moment."""
+    session = requests.Session()
+    session.mount("http://", SourceAddressAdapter("127.3.0.1"))
+    delay = starts_at.timestamp() - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    until = time.time() + seconds
+    while time.time() < until:
+        started = time.perf_counter()
+        try:
+            session.get(f"{base}/healthz/", timeout=REQUEST_TIMEOUT)
+            found.append(time.perf_counter() - started)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+
+
 def run_collectors(
-    collectors: list[Collector], base: str, starts_at: datetime, deadline: float
+    collectors: list[Collector], base: str, drop: Drop, starts_at: datetime, deadline: float
 ) -> bool:
     """One thread per collector, each sleeping until its arrival; True if all finished in time."""
     start = starts_at.timestamp()
@@ -462,7 +558,7 @@ def run_collectors(
         if delay > 0:
             time.sleep(delay)
         try:
-            Browser(collector, base, deadline).run()
+            Browser(collector, base, deadline).run(drop.pk)
         except Exception as error:  # a failed request is a result to report, not a crash
             collector.outcome = f"error: {type(error).__name__}: {error}"[:120]
         collector.finished_at = time.time()
@@ -543,7 +639,15 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: bool) -> bool:
+def report(
+    args,
+    drop: Drop,
+    collectors: list[Collector],
+    starts_at,
+    finished: bool,
+    floor: list[float],
+    in_worker: list[float],
+) -> bool:
     units = sum(w.units for w in drop.works)
     db = database_check(drop)
     outcomes = Counter(c.outcome for c in collectors)
@@ -574,8 +678,8 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
     kinds = Counter(c.kind for c in collectors)
     print(f"  collectors: {dict(kinds)}")
     print(
-        f"  gunicorn {args.workers} workers × {args.threads} threads (gthread), "
-        "artspot.settings.dev with DEBUG=false"
+        f"  gunicorn {args.workers} workers × {args.threads} threads "
+        f"({'gthread' if args.threads > 1 else 'sync'}), artspot.settings.dev with DEBUG=false"
     )
     print(
         "  rate limit: ON (checkout 20 POST/min per IP); each person connects from its own "
@@ -608,7 +712,7 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
             f"p99 {ms(percentile(purchase, 0.99))} "
             f"(add to cart, checkout and pay POSTs: {len(purchase)} requests)"
         )
-    for step in ("page", "add", "cart", "checkout", "payment page", "pay"):
+    for step in ("join", "status", "page", "add", "cart", "checkout", "payment page", "pay"):
         if by_step[step]:
             values = by_step[step]
             print(
@@ -624,36 +728,64 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
             f"(the last collector finished {busy:.1f} s after the start)"
         )
     window_end = start + args.entry_window
-    checkouts = sorted(c.checkout_at - start for c in collectors if c.checkout_at)
-    if checkouts:
-        inside = sum(1 for t in checkouts if t < args.entry_window)
+    # The queue: every collector who arrives in the window should hold a ticket inside it.
+    arrived = [c for c in collectors if c.arrive_at < args.entry_window]
+    ticketed = [c for c in arrived if c.ticket_at is not None and c.ticket_at < window_end]
+    joins = by_step["join"]
+    join_p50 = percentile(joins, 0.5) if joins else float("nan")
+    join_p99 = percentile(joins, 0.99) if joins else float("nan")
+    print(
+        f"  tickets in the window {len(ticketed)} of {len(arrived)} collectors who arrived in it "
+        f"(+0 to +{args.entry_window} s) held a ticket before it closed"
+    )
+    if joins:
         print(
-            f"  first checkout POSTs  {len(checkouts)}, sent from +{checkouts[0]:.1f} s to "
-            f"+{checkouts[-1]:.1f} s; {inside} inside the entry window (+0 to "
-            f"+{args.entry_window} s)"
+            f"  ticket request        n={len(joins)} p50 {ms(join_p50)}, p99 {ms(join_p99)}, "
+            f"max {ms(max(joins))} (target p99 < 100 ms)"
         )
-    # Tickets drawn in the window fall in [start + W, start + 2W); later arrivals get start + 2W.
-    drawn = [c for c in collectors if c.admit_at and c.admit_at < window_end + args.entry_window]
-    if len(drawn) > 2:
-        rho = spearman([c.checkout_at for c in drawn], [c.admit_at for c in drawn])
+    if in_worker:
         print(
-            f"  admission             {len(drawn)} random tickets; Spearman(arrival, admission) "
-            f"= {rho:+.3f} (0: arrival order does not matter)"
+            f"    in the worker       n={len(in_worker)} p50 {ms(percentile(in_worker, 0.5))}, "
+            f"p99 {ms(percentile(in_worker, 0.99))} (gunicorn's own time, without the backlog)"
         )
-    else:
-        print(f"  admission             {len(drawn)} random tickets (too few to correlate)")
+    if floor:
+        print(
+            f"  control: /healthz/    n={len(floor)} p50 {ms(percentile(floor, 0.5))}, "
+            f"p99 {ms(percentile(floor, 0.99))} while the collectors joined (no I/O: the "
+            "machine's floor for any request then)"
+        )
+    placed = [c for c in collectors if c.position is not None]
+    rho = (
+        spearman([c.arrive_at for c in placed], [float(c.position) for c in placed])
+        if len(placed) > 2
+        else float("nan")
+    )
+    print(
+        f"  queue order           {len(placed)} places; Spearman(arrival, place) = {rho:+.3f} "
+        "(0: arrival order does not matter); "
+        f"admitted at {args.admit_rate:g}/s in batches of {args.admit_batch}"
+    )
+    mean_percentile = float("nan")
+    early = 0
     if bought:
         arrival_rank = ranks([c.arrive_at for c in collectors])
         percentiles = [(arrival_rank[c.n] - 0.5) / len(collectors) for c in bought]
+        mean_percentile = sum(percentiles) / len(percentiles)
         early = sum(1 for p in percentiles if p < 0.25)
         print(
-            f"  buyers' mean arrival percentile {sum(percentiles) / len(percentiles):.2f} "
-            f"(0.50: no edge for arriving first); {early} of {len(bought)} buyers were in the "
-            "first quarter to arrive"
+            f"  buyers' mean arrival percentile {mean_percentile:.2f} "
+            f"(0.50 ± 0.10: no edge for arriving first); {early} of {len(bought)} buyers were in "
+            "the first quarter to arrive"
         )
     print(f"  finished in time      {'yes' if finished else 'NO'}")
     sold_ok = db["units sold"] == sellable
-    return (
+    fair = (
+        len(ticketed) == len(arrived)
+        and bool(joins)
+        and join_p99 < 0.1
+        and abs(mean_percentile - 0.5) <= 0.1
+    )
+    ok = (
         finished
         and sold_ok
         and db["units sold"] == db["paid lines"]
@@ -662,7 +794,62 @@ def report(args, drop: Drop, collectors: list[Collector], starts_at, finished: b
         and double_holds == 0
         and server_errors == 0
         and rate_limited == 0
+        and fair
     )
+    figures = {
+        "collectors": len(collectors),
+        "spread_seconds": args.spread,
+        "entry_window_seconds": args.entry_window,
+        "gunicorn": {"workers": args.workers, "threads": args.threads},
+        "admit_per_second": args.admit_rate,
+        "admit_batch": args.admit_batch,
+        "units": units,
+        "units_sold": db["units sold"],
+        "oversold": db["oversold"],
+        "over_limit": db["over limit"],
+        "server_errors": server_errors,
+        "rate_limited": rate_limited,
+        "double_holds": double_holds,
+        "arrived_in_window": len(arrived),
+        "tickets_in_window": len(ticketed),
+        "ticket_ms": {
+            "n": len(joins),
+            "p50": round(join_p50 * 1000, 1),
+            "p99": round(join_p99 * 1000, 1),
+            "max": round(max(joins) * 1000, 1) if joins else None,
+        },
+        "ticket_ms_in_worker": {
+            "n": len(in_worker),
+            "p50": round(percentile(in_worker, 0.5) * 1000, 1) if in_worker else None,
+            "p99": round(percentile(in_worker, 0.99) * 1000, 1) if in_worker else None,
+        },
+        "healthz_ms_during_joins": {
+            "n": len(floor),
+            "p50": round(percentile(floor, 0.5) * 1000, 1) if floor else None,
+            "p99": round(percentile(floor, 0.99) * 1000, 1) if floor else None,
+        },
+        "load_average": os.getloadavg()[0],
+        "spearman_arrival_place": round(rho, 4),
+        "buyers": len(bought),
+        "buyers_mean_arrival_percentile": round(mean_percentile, 4),
+        "buyers_in_first_quarter": early,
+        "steps_ms": {
+            step: {
+                "n": len(values),
+                "p50": round(percentile(values, 0.5) * 1000, 1),
+                "p99": round(percentile(values, 0.99) * 1000, 1),
+            }
+            for step, values in sorted(by_step.items())
+        },
+        "outcomes": dict(outcomes),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "finished": finished,
+        "pass": ok,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"  figures written to    {args.json}")
+    return ok
 
 
 def main() -> int:
@@ -685,19 +872,34 @@ def main() -> int:
 
         connection.close()
         print(f"Starting gunicorn ({args.workers} workers × {args.threads} threads) …", flush=True)
-        gunicorn, base = start_gunicorn(env, log, workers=args.workers, threads=args.threads)
+        access_log = var_dir / "access.log"
+        gunicorn, base = start_gunicorn(
+            env, log, workers=args.workers, threads=args.threads, access_log=access_log
+        )
         for work in drop.works:  # a live site has its renditions already
             requests.get(f"{base}/artworks/{work.slug}/", timeout=REQUEST_TIMEOUT)
         collectors = plan_collectors(args, drop.works)
         starts_at = start_drop_in(drop, args.lead)
+        # The drop page is served by the CDN: the same copy for everyone, if it may be shared.
+        page = requests.get(f"{base}{drop.url}", timeout=REQUEST_TIMEOUT)
+        cache_control = page.headers.get("Cache-Control", "")
+        print(f"Drop page: {page.status_code}, Cache-Control: {cache_control}", flush=True)
+        if "public" not in cache_control or f"/drop-queue/{drop.pk}/join/" not in page.text:
+            raise SystemExit("The drop page is not publicly cacheable or has no queue on it.")
         deadline = time.monotonic() + args.lead + args.time_limit
         print(
             f"The drop opens in {args.lead:g} s; {len(collectors)} collectors arrive in the "
             f"first {args.spread:g} s …",
             flush=True,
         )
-        finished = run_collectors(collectors, base, starts_at, deadline)
-        ok = report(args, drop, collectors, starts_at, finished)
+        floor: list[float] = []
+        prober = threading.Thread(
+            target=probe_floor, args=(base, starts_at, args.spread, floor), daemon=True
+        )
+        prober.start()
+        finished = run_collectors(collectors, base, drop, starts_at, deadline)
+        in_worker = server_times(access_log, r"/drop-queue/\d+/join/")
+        ok = report(args, drop, collectors, starts_at, finished, floor, in_worker)
         if not ok:
             print(f"\ngunicorn log (tail):\n{log.read_text(errors='replace')[-3000:]}")
     finally:

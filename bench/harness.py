@@ -60,10 +60,23 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    env: dict[str, str], log: Path, *, workers: int, threads: int = 1
+    env: dict[str, str],
+    log: Path,
+    *,
+    workers: int,
+    threads: int = 1,
+    access_log: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Serve ``artspot.wsgi`` on a free loopback port; return the process and its base URL."""
+    """Serve ``artspot.wsgi`` on a free loopback port; return the process and its base URL.
+
+    ``access_log``: one line per request, ``METHOD PATH STATUS MICROSECONDS`` (the time spent in
+    the worker, without the wait in the backlog), for :func:`server_times`."""
     port = free_port()
+    access = (
+        ["--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
+        if access_log
+        else []
+    )
     worker_class = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else [
         "--worker-class", "sync"
     ]  # fmt: skip
@@ -71,7 +84,7 @@ def start_gunicorn(
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "artspot.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), *worker_class, "--backlog", "2048", "--timeout", "60",
-             "--error-logfile", "-", "--log-level", "warning"],
+             "--error-logfile", "-", "--log-level", "warning", *access],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -86,6 +99,19 @@ def start_gunicorn(
             stop_gunicorn(process)
             raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
+
+
+def server_times(access_log: Path, path_pattern: str) -> list[float]:
+    """Seconds each request whose path matches ``path_pattern`` spent in a worker."""
+    import re
+
+    wanted = re.compile(path_pattern)
+    times = []
+    for line in access_log.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and wanted.fullmatch(parts[1]) and parts[3].isdigit():
+            times.append(int(parts[3]) / 1_000_000)
+    return times
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:

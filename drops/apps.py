@@ -5,7 +5,8 @@ class DropsConfig(AppConfig):
     """Drops: sets of works that go on sale at a set second, with reminders and a fair start.
 
     The shop asks ``drops.sale`` when a work may be sold and ``drops.entry`` when a checkout may
-    start; drops import nothing from the shop.
+    start (``drops.queue``: the line collectors join from the drop page); drops import nothing
+    from the shop.
     """
 
     name = "drops"
@@ -15,6 +16,7 @@ class DropsConfig(AppConfig):
         from wagtail.signals import page_published, page_unpublished
 
         from .models import DropArtwork, DropPage
+        from .queue import forget_schedule
         from .sale import forget_sale_windows, purge_drop_artwork, purge_drop_works
 
         signals = {
@@ -25,6 +27,7 @@ class DropsConfig(AppConfig):
         }
         for name, signal in signals.items():
             signal.connect(forget_sale_windows, sender=DropPage, dispatch_uid=f"drop-{name}")
+            signal.connect(forget_schedule, sender=DropPage, dispatch_uid=f"drop-queue-{name}")
         for name in ("saved", "deleted"):
             signals[name].connect(
                 forget_sale_windows, sender=DropArtwork, dispatch_uid=f"drop-artwork-{name}"

@@ -14,15 +14,19 @@ confirmation link asks for a click before it confirms.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import math
+import secrets
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from . import subscriptions
+from . import queue, subscriptions
 from .forms import SubscribeForm
 from .models import DropPage, DropStatus
 
@@ -158,3 +162,207 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "drops/alerts/unsubscribe.html",
         {"subscription": subscription, "drop": subscription.drop, "done": done},
     )
+
+
+# --- Join the queue (drops.queue): no database, no session, no template on the JSON path -------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _poll_in(schedule: queue.Schedule, place: queue.Place) -> float | None:
+    """When the script should ask again: when the line is final, then when the turn comes."""
+    if place.admitted:
+        return None
+    jitter = secrets.randbelow(1000) / 1000
+    if not place.final:
+        return round(schedule.window_closes - place.now + jitter * min(3, schedule.window), 3)
+    return round(min(place.wait_seconds, 30 if place.position else 5) + jitter / 4, 3)
+
+
+def _wait_text(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, math.ceil(seconds))} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _message(place: queue.Place) -> str:
+    if place.admitted:
+        return "It is your turn: choose a work and check out."
+    if place.position is None:
+        return (
+            "You have a place in the queue. We cannot count who is ahead of you just now; "
+            f"your turn comes in about {_wait_text(place.wait_seconds)}."
+        )
+    if not place.final:
+        return (
+            f"You are in the queue: number {place.position} of {place.size} so far. Places are "
+            "drawn at random among everyone who joins in the drop's first seconds, so arriving "
+            "first gives no edge and this may still change; your turn comes in about "
+            f"{_wait_text(place.wait_seconds)}."
+        )
+    return (
+        f"You are number {place.position} in the queue, with {place.ahead} ahead of you; your "
+        f"turn comes in about {_wait_text(place.wait_seconds)}."
+    )
+
+
+def _queue_json(schedule: queue.Schedule, place: queue.Place, status: int = 200) -> JsonResponse:
+    return JsonResponse(
+        {
+            "state": "admitted" if place.admitted else "waiting",
+            "position": place.position,
+            "size": place.size,
+            "ahead": place.ahead,
+            "final": place.final,
+            "wait_seconds": round(place.wait_seconds, 3),
+            "admit_at": place.admit_datetime.isoformat(),
+            "poll_in": _poll_in(schedule, place),
+            "message": _message(place),
+        },
+        status=status,
+    )
+
+
+def _queue_page(
+    request: HttpRequest,
+    drop_id: int,
+    message: str,
+    status: int = 200,
+    refresh: float | None = None,
+    can_join: bool = False,
+) -> HttpResponse:
+    """The page without JavaScript: a standalone template (no menus, so no database)."""
+    return TemplateResponse(
+        request,
+        "drops/queue.html",
+        {
+            "drop_id": drop_id,
+            "message": message,
+            "refresh": max(2, math.ceil(refresh)) if refresh is not None else None,
+            "can_join": can_join,
+        },
+        status=status,
+    )
+
+
+def _refusal(request: HttpRequest, drop_id: int, state: str, message: str, status: int, **extra):
+    if _wants_json(request):
+        return JsonResponse({"state": state, "message": message, **extra}, status=status)
+    return _queue_page(request, drop_id, message, status, refresh=extra.get("retry_in"))
+
+
+def _closed(request: HttpRequest, drop_id: int, schedule: queue.Schedule | None, now: float):
+    """A refusal when the drop has no queue, is not open yet or has ended; else None."""
+    if schedule is None:
+        return _refusal(request, drop_id, "none", "This drop has no queue.", 404)
+    if now < schedule.starts_at:
+        wait = schedule.starts_at - now
+        return _refusal(
+            request,
+            drop_id,
+            "not_open",
+            f"The queue opens when the drop does, in {_wait_text(wait)}. Keep this page open.",
+            409,
+            retry_in=round(wait, 3),
+        )
+    if schedule.ends_at is not None and now >= schedule.ends_at:
+        return _refusal(request, drop_id, "closed", "This drop has ended.", 410)
+    return None
+
+
+TOO_MANY = (
+    "Too many places in this queue have been taken from your network address. "
+    "If you already joined in another browser, use that one."
+)
+
+
+def _too_many(request: HttpRequest, drop_id: int) -> HttpResponse:
+    return _refusal(request, drop_id, "refused", TOO_MANY, 429)
+
+
+def _standing(request, schedule: queue.Schedule, ticket: queue.Ticket, now: float):
+    """The ticket's place, put in line first if it is new there (counted per address): one
+    Redis round trip. Every ticket drawn in the window is in line before the window closes,
+    so no later arrival can cut in front of ranks already read."""
+    return queue.register(request, schedule, ticket, now)
+
+
+@never_cache
+@csrf_exempt
+@require_POST
+def queue_join(request: HttpRequest, drop_id: int) -> HttpResponse:
+    """Take a place in the drop's queue (or find the one this browser holds).
+
+    No CSRF token: the page calling it is cached and shared; joining on someone's behalf gives
+    the forger nothing (the ticket is the victim's, and one per browser). No database, no
+    session: the schedule is memoised, the place drawn and signed into the ticket, and the line
+    takes it in one Redis round trip.
+    """
+    now = timezone.now().timestamp()
+    schedule = queue.schedule_for(drop_id)
+    refused = _closed(request, drop_id, schedule, now)
+    if refused is not None:
+        return refused
+    ticket = queue.ticket_from_cookie(request, schedule)
+    fresh = ticket is None
+    if fresh and queue.drained(schedule, now):
+        # The rush is over and nobody waits: no place to take, nothing to count.
+        message = "There is no queue now: choose a work and check out."
+        if _wants_json(request):
+            return JsonResponse({"state": "open", "message": message})
+        return _queue_page(request, drop_id, message)
+    if fresh:
+        ticket = queue.new_ticket(schedule, now)
+    try:
+        place = _standing(request, schedule, ticket, now)
+    except queue.PlaceRefused:
+        return _too_many(request, drop_id)
+    if _wants_json(request):
+        response = _queue_json(schedule, place)
+    else:
+        response = redirect("drop_queue:page", drop_id=drop_id)
+        response.status_code = 303
+    if fresh:
+        queue.set_ticket_cookie(request, response, schedule, ticket, now)
+    return response
+
+
+@never_cache
+@require_GET
+def queue_status(request: HttpRequest, drop_id: int) -> HttpResponse:
+    """Where this browser's ticket stands (JSON, polled by the drop page's script)."""
+    now = timezone.now().timestamp()
+    schedule = queue.schedule_for(drop_id)
+    refused = _closed(request, drop_id, schedule, now)
+    if refused is not None:
+        return refused
+    ticket = queue.ticket_from_cookie(request, schedule)
+    if ticket is None:
+        return JsonResponse(
+            {"state": "no_ticket", "message": "You have no place in this queue yet."}, status=404
+        )
+    try:
+        return _queue_json(schedule, _standing(request, schedule, ticket, now))
+    except queue.PlaceRefused:
+        return _too_many(request, drop_id)
+
+
+@never_cache
+@require_GET
+def queue_page(request: HttpRequest, drop_id: int) -> HttpResponse:
+    """The queue without JavaScript: the same standing, on a page that refreshes itself."""
+    now = timezone.now().timestamp()
+    schedule = queue.schedule_for(drop_id)
+    refused = _closed(request, drop_id, schedule, now)
+    if refused is not None:
+        return refused
+    ticket = queue.ticket_from_cookie(request, schedule)
+    if ticket is None:
+        return _queue_page(request, drop_id, "You have no place in this queue yet.", can_join=True)
+    try:
+        place = _standing(request, schedule, ticket, now)
+    except queue.PlaceRefused:
+        return _too_many(request, drop_id)
+    return _queue_page(request, drop_id, _message(place), refresh=_poll_in(schedule, place))

@@ -23,7 +23,7 @@ from artworks.models import Artwork
 from core import outbox
 from core.client_address import client_address
 from core.csrf import confirmable
-from drops.entry import admission_time
+from drops.entry import admission
 
 from .cart import Cart, CartError
 from .checkout import CheckoutError, start_checkout
@@ -101,7 +101,7 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
             artwork = cart.add(artwork_id, max(1, quantity))
             # In a drop's first seconds the place in the queue is drawn now, on the first cheap
             # request, not at checkout after the rush has queued up behind the server.
-            admission_time(request, [artwork.pk])
+            admission(request, [artwork.pk])
             messages.success(request, f"“{artwork.title}” is in your cart.")
         elif action == "update":
             cart.set_quantity(artwork_id, quantity)
@@ -168,16 +168,17 @@ def checkout(request: HttpRequest) -> HttpResponse:
             )
             status = 429
         elif all([form.is_valid(), address_form.is_valid()]):  # both, to show every error
-            admit_at = admission_time(request, [line.artwork.pk for line in lines])
-            if admit_at is not None and admit_at > timezone.now():
+            place = admission(request, [line.artwork.pk for line in lines])
+            if place is not None and place.admit_datetime > timezone.now():
                 return TemplateResponse(
                     request,
                     "shop/waiting_room.html",
                     {
                         "form": form,
                         "address_form": address_form,
-                        "admit_at": admit_at,
-                        "wait_seconds": (admit_at - timezone.now()).total_seconds(),
+                        "admit_at": place.admit_datetime,
+                        "wait_seconds": (place.admit_datetime - timezone.now()).total_seconds(),
+                        "place": place,
                     },
                 )
             address = address_form.cleaned_data

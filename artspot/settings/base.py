@@ -490,6 +490,16 @@ SHIPSTATION_READ_TIMEOUT = env.float("SHIPSTATION_READ_TIMEOUT", default=15.0)
 # Against hoarding: the most distinct works one order, and one visitor (session or email), may
 # hold at once.
 SHOP_MAX_HELD_WORKS = env.int("SHOP_MAX_HELD_WORKS", default=10)
+# Drop queues (drops.queue): after a drop's entry window, how many collectors a second the line
+# lets through to checkout, in batches of this size (set to what the shop serves), and how many
+# new places one client address may take in one drop's queue (0: no cap).
+DROP_QUEUE_ADMIT_PER_SECOND = env.float("DROP_QUEUE_ADMIT_PER_SECOND", default=5.0)
+DROP_QUEUE_ADMIT_BATCH = env.int("DROP_QUEUE_ADMIT_BATCH", default=5)
+DROP_QUEUE_PLACES_PER_ADDRESS = env.int("DROP_QUEUE_PLACES_PER_ADDRESS", default=4)
+if DROP_QUEUE_ADMIT_PER_SECOND <= 0 or DROP_QUEUE_ADMIT_BATCH < 1:
+    raise ImproperlyConfigured(
+        "DROP_QUEUE_ADMIT_PER_SECOND must be above 0 and DROP_QUEUE_ADMIT_BATCH at least 1."
+    )
 # Sessions: cached reads, database durability (carts live here).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # --- The client's address and rate limits ---------------------------------------------------

@@ -41,6 +41,7 @@ APP_PORT = 8000
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 # Only these reach the app; everything else a browser sends stays at the edge.
 APP_COOKIES = ("sessionid", "csrftoken")
+QUEUE_COOKIES = ("dropq",)  # forwarded to the app, never in the cache key
 APP_HEADERS = (
     "CloudFront-Viewer-Address",  # the client address (TRUSTED_PROXY_HEADER=cloudfront)
     "Origin",  # Django's CSRF check
@@ -582,7 +583,9 @@ class ArtSpotStack(Stack):
             origin_request_policy_name=f"{self.prefix}-app",
             comment="Only the headers the app reads; cookies travel in the cache key",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*APP_HEADERS),
-            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+            # The drop queue's ticket (drops.queue) reaches the app without splitting the cache:
+            # no cached page depends on it.
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.allow_list(*QUEUE_COOKIES),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
         )
         security_headers = cloudfront.ResponseHeadersPolicy(

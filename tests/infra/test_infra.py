@@ -250,7 +250,8 @@ def test_cloudfront_honours_the_apps_cache_control_and_forwards_only_what_it_nee
     )
     _, policy = only(assembly.resources(stack, "AWS::CloudFront::OriginRequestPolicy"))
     config = policy["Properties"]["OriginRequestPolicyConfig"]
-    assert config["CookiesConfig"] == {"CookieBehavior": "none"}
+    # The drop queue's ticket only: forwarded, but not part of the cache key (pages ignore it).
+    assert config["CookiesConfig"] == {"CookieBehavior": "whitelist", "Cookies": ["dropq"]}
     assert config["HeadersConfig"]["HeaderBehavior"] == "whitelist"
     assert "CloudFront-Viewer-Address" in config["HeadersConfig"]["Headers"]
     assert "Host" not in config["HeadersConfig"]["Headers"]
