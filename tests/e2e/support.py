@@ -1,0 +1,78 @@
+"""What the journeys share: committed test works, sessions to clean up, page checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.contrib.sessions.models import Session
+
+from artists.factories import ArtistPageFactory
+from artworks.factories import ArtworkFactory
+from artworks.models import Artwork, Medium
+from tests.support.shop import CHECKOUT_ADDRESSES, remove_artworks
+
+# Interactive controls a finger must hit: at least 44 × 44 CSS pixels (WCAG 2.5.5, Apple HIG).
+# Links inside running text are exempt (WCAG 2.5.8's inline exception).
+TOUCH_TARGETS = (
+    "button:not([hidden]), select, summary, .button, "
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio])"
+)
+
+
+def committed_work(undo: list[Callable[[], None]], title: str, **fields) -> Artwork:
+    """A live unique painting by its own artist, committed; removed with its orders afterwards."""
+    artist = ArtistPageFactory(title=f"{title} Painter")
+    work = ArtworkFactory(
+        artist=artist,
+        title=title,
+        medium=Medium.PAINTING,
+        price=Decimal("1250.00"),
+        **fields,
+    )
+    undo.append(lambda: remove_artworks([Artwork.objects.get(pk=work.pk)]))
+    return work
+
+
+def forget_new_sessions(undo: list[Callable[[], None]]) -> None:
+    """Sessions the browser starts (cart, sign-in) are deleted after the test."""
+    before = set(Session.objects.values_list("session_key", flat=True))
+    undo.append(lambda: Session.objects.exclude(session_key__in=before).delete())
+
+
+def fill_checkout(page, email: str, country: str = "GB") -> None:
+    page.fill('input[name="email"]', email)
+    page.select_option('select[name="country"]', country)
+    for name, value in CHECKOUT_ADDRESSES[country].items():
+        page.fill(f'input[name="{name}"]', value)
+
+
+def no_horizontal_scroll(page) -> None:
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths}"
+
+
+def small_touch_targets(page) -> list[str]:
+    """Visible controls smaller than 44 × 44 CSS pixels on the current page."""
+    return page.evaluate(
+        """(selector) => Array.from(document.querySelectorAll(selector))
+            .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== "hidden")
+            .filter(el => !el.closest(".visually-hidden, [hidden]"))
+            .map(el => [el, el.getBoundingClientRect()])
+            .filter(([el, box]) => box.width > 0 && (box.height < 44 || box.width < 44))
+            .map(([el, box]) => `${el.tagName.toLowerCase()}${el.name ? "[name=" + el.name + "]" : ""}`
+                 + ` "${(el.innerText || el.value || "").trim().slice(0, 30)}"`
+                 + ` ${Math.round(box.width)}x${Math.round(box.height)}`)""",
+        TOUCH_TARGETS,
+    )
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
