@@ -59,7 +59,7 @@ def small_touch_targets(page) -> list[str]:
     """Visible controls smaller than 44 × 44 CSS pixels on the current page."""
     return page.evaluate(
         """(selector) => Array.from(document.querySelectorAll(selector))
-            .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== "hidden")
+            .filter(el => el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
             .filter(el => !el.closest(".visually-hidden, [hidden]"))
             .map(el => [el, el.getBoundingClientRect()])
             .filter(([el, box]) => box.width > 0 && (box.height < 44 || box.width < 44))

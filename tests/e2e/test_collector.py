@@ -185,7 +185,7 @@ _FOCUS = """() => {
         || style.boxShadow !== "none";
     return {
         tag: el.tagName.toLowerCase(),
-        text: (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 60),
+        text: (el.textContent.replace(/\s+/g, " ").trim() || el.value || el.getAttribute("aria-label") || "").slice(0, 60),
         href: el.getAttribute("href") || "",
         name: el.getAttribute("name") || "",
         visible: el.matches(":focus-visible") && ring,
@@ -234,7 +234,7 @@ def test_collector_buys_with_the_keyboard_alone(journeys, background, committed)
     assert skip["href"] == "#main" and "Skip" in skip["text"]
     journey.step("skip link focused", "home")
     # Search from the header: suggestions appear; Escape closes them; Enter searches.
-    keys.tab_to(lambda f: f["tag"] == "input" and f["name"] == "q", "the header search")
+    keys.tab_to(lambda f: f["tag"] == "input" and f["name"] == "query", "the header search")
     page.keyboard.type("Lantern Quay")
     page.locator(".search-suggest:not([hidden])").wait_for()
     journey.step("search suggestions")
