@@ -86,6 +86,8 @@ PLACES = [
     ("Scottish", "Glasgow, United Kingdom"),
     ("Dutch", "Rotterdam, Netherlands"),
 ]
+
+
 @dataclass(frozen=True)
 class Practice:
     """What an artist makes, as the biography says it, and the media of the works they sell."""
@@ -133,6 +135,7 @@ PRACTICES = [
 def practice_of(artist: ArtistPage) -> Practice | None:
     """The demo practice an artist's short biography describes (None for a non-demo artist)."""
     return next((p for p in PRACTICES if p.text in (artist.short_biography or "")), None)
+
 
 VENUES = [
     "Whitechapel Gallery, London",

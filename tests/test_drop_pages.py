@@ -9,11 +9,11 @@ import time_machine
 from django.utils import timezone
 from django.utils.html import escape
 
+from artists.demo import practice_of
 from artists.factories import ArtistPageFactory
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork, ArtworkUnit
 from core.demo_loader import DemoStep, run_step
-from artists.demo import practice_of
 from drops import demo
 from drops.blocks import UpcomingDropBlock
 from drops.factories import DropPageFactory

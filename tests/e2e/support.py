@@ -13,7 +13,7 @@ from artworks.factories import ArtworkFactory
 from artworks.models import Artwork, Medium
 from tests.support.shop import CHECKOUT_ADDRESSES, remove_artworks
 
-# Interactive controls a finger must hit: at least 44 × 44 CSS pixels (WCAG 2.5.5, Apple HIG).
+# Interactive controls a finger must hit: at least 44 x 44 CSS pixels (WCAG 2.5.5, Apple HIG).
 # Links inside running text are exempt (WCAG 2.5.8's inline exception).
 TOUCH_TARGETS = (
     "button:not([hidden]), select, summary, .button, "
@@ -56,14 +56,16 @@ def no_horizontal_scroll(page) -> None:
 
 
 def small_touch_targets(page) -> list[str]:
-    """Visible controls smaller than 44 × 44 CSS pixels on the current page."""
+    """Visible controls smaller than 44 x 44 CSS pixels on the current page."""
     return page.evaluate(
         """(selector) => Array.from(document.querySelectorAll(selector))
-            .filter(el => el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
+            .filter(el => el.checkVisibility({contentVisibilityAuto: true,
+                                              visibilityProperty: true}))
             .filter(el => !el.closest(".visually-hidden, [hidden]"))
             .map(el => [el, el.getBoundingClientRect()])
             .filter(([el, box]) => box.width > 0 && (box.height < 44 || box.width < 44))
-            .map(([el, box]) => `${el.tagName.toLowerCase()}${el.name ? "[name=" + el.name + "]" : ""}`
+            .map(([el, box]) => el.tagName.toLowerCase()
+                 + (el.name ? `[name=${el.name}]` : "")
                  + ` "${(el.innerText || el.value || "").trim().slice(0, 30)}"`
                  + ` ${Math.round(box.width)}x${Math.round(box.height)}`)""",
         TOUCH_TARGETS,
@@ -76,3 +78,54 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 30) 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.2)
+
+
+def hero_headline_contrast(page, folder) -> float:
+    """Contrast of the hero's white headline against the lightest pixel behind it.
+
+    The headline's text is made transparent for a moment and the area it covers is screenshot:
+    what is left is the picture with its overlay, the background the text is read against.
+    """
+    from PIL import Image
+
+    heading = page.locator(".hero h1")
+    color = heading.evaluate("el => getComputedStyle(el).color")
+    assert color == "rgb(255, 255, 255)", color
+    heading.evaluate("el => { el.style.color = 'transparent'; el.style.textShadow = 'none'; }")
+    path = folder / "hero-behind-headline.png"
+    try:
+        heading.screenshot(path=str(path), animations="disabled")
+    finally:
+        heading.evaluate("el => { el.style.color = ''; el.style.textShadow = ''; }")
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    with Image.open(path) as image:
+        pixels = image.convert("RGB").getdata()
+        lightest = max(
+            0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b) for r, g, b in pixels
+        )
+    path.unlink()
+    return 1.05 / (lightest + 0.05)
+
+
+def cut_off_selects(page) -> list[str]:
+    """Filter selects too narrow for their longest option (text, padding and the arrow)."""
+    return page.evaluate(
+        """() => {
+            const canvas = document.createElement("canvas").getContext("2d");
+            return Array.from(document.querySelectorAll(".filters select"))
+                .filter(el => el.checkVisibility())
+                .flatMap(el => {
+                    const style = getComputedStyle(el);
+                    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+                    const room = el.getBoundingClientRect().width - parseFloat(style.paddingLeft)
+                        - parseFloat(style.borderLeftWidth) - 24;  // Chromium's arrow
+                    return Array.from(el.options)
+                        .filter(option => canvas.measureText(option.text).width > room)
+                        .map(option => `${el.name}: "${option.text}"`);
+                });
+        }"""
+    )

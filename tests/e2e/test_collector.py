@@ -13,11 +13,12 @@ import pytest
 
 from artworks.models import Artwork
 from shop.models import Order
-
 from tests.e2e.support import (
     committed_work,
+    cut_off_selects,
     fill_checkout,
     forget_new_sessions,
+    hero_headline_contrast,
     no_horizontal_scroll,
     small_touch_targets,
     wait_until,
@@ -53,9 +54,11 @@ def test_collector_buys_on_a_desktop(journeys, background, committed):
 
     journey.go("/")
     journey.step("home", "home")
+    assert hero_headline_contrast(page, journey.folder) >= 4.5
     page.click('.primary-nav a[href="/artworks/"]')
     page.wait_for_url("**/artworks/")
     journey.step("browse", "browse")
+    assert cut_off_selects(page) == []
     # Two filters and a sort, each applied on change (artspot.js keeps the URL clean).
     with page.expect_navigation():
         page.select_option("#id_artist", work.artist.slug)
@@ -133,6 +136,7 @@ def test_collector_buys_on_a_phone(journeys, background, committed):
     # The hero's picture covers the whole hero, under the white headline.
     hero, picture = page.locator(".hero").bounding_box(), page.locator(".hero__media img")
     assert picture.bounding_box()["height"] >= hero["height"] - 1
+    assert hero_headline_contrast(page, journey.folder) >= 4.5
     journey.go("/artworks/")
     check("browse", "browse")
     # Works first: the filters wait behind a closed "Filters" disclosure; a work shows at once.
@@ -140,6 +144,7 @@ def test_collector_buys_on_a_phone(journeys, background, committed):
     first_card = page.locator(".artwork-card").first.bounding_box()
     assert first_card["y"] < 844, first_card
     page.click("summary:has-text('Filters')")
+    assert cut_off_selects(page) == []
     with page.expect_navigation():
         page.select_option("#id_artist", work.artist.slug)
     # The control just changed keeps focus after the filtered page loads, so the panel is open.
@@ -176,7 +181,7 @@ def test_collector_buys_on_a_phone(journeys, background, committed):
 
 
 # What the focused element is and whether a sighted keyboard user can see where focus is.
-_FOCUS = """() => {
+_FOCUS = r"""() => {
     const el = document.activeElement;
     if (!el || el === document.body) return null;
     const style = getComputedStyle(el);
@@ -185,7 +190,8 @@ _FOCUS = """() => {
         || style.boxShadow !== "none";
     return {
         tag: el.tagName.toLowerCase(),
-        text: (el.textContent.replace(/\s+/g, " ").trim() || el.value || el.getAttribute("aria-label") || "").slice(0, 60),
+        text: (el.textContent.replace(/\s+/g, " ").trim() || el.value
+               || el.getAttribute("aria-label") || "").slice(0, 60),
         href: el.getAttribute("href") || "",
         name: el.getAttribute("name") || "",
         visible: el.matches(":focus-visible") && ring,

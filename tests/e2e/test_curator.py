@@ -75,8 +75,8 @@ def test_a_drop_opens_while_the_collector_waits(journeys, background, committed,
             const form = document.createElement("form");
             form.method = "post";
             form.action = "/shop/cart/add/";
-            form.innerHTML = `<input name="artwork" value="${artwork}"><input name="quantity" value="1">
-                <button id="stale-add">Add to cart</button>`;
+            form.innerHTML = `<input name="artwork" value="${artwork}">
+                <input name="quantity" value="1"><button id="stale-add">Add to cart</button>`;
             document.querySelector("main").appendChild(form);
         }""",
         work.pk,
@@ -92,7 +92,6 @@ def test_a_drop_opens_while_the_collector_waits(journeys, background, committed,
     journey.go("/shop/cart/")
     assert work.title not in page.locator("main").inner_text()
     assert timezone.now() < drop.starts_at
-
 
     # Meanwhile the curator sees the drop in the calendar and opens it in the editor.
     desk = journeys.open("curator")

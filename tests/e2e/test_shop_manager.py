@@ -117,7 +117,7 @@ def test_shop_manager_ships_and_refunds_one_work(
     )
 
     # Refund one of the two works: review, then confirm.
-    refunded, kept = order.lines.order_by("pk")
+    refunded, _kept = order.lines.order_by("pk")
     page.check(f"input[name=lines][value='{refunded.pk}']")
     page.check("input[name=restock][value=yes]")
     page.fill("#id_reason", "Frame arrived cracked")
@@ -136,7 +136,7 @@ def test_shop_manager_ships_and_refunds_one_work(
         "the refund to be confirmed",
     )
     page.reload()
-    assert page.locator(f"[data-line-refund]").count() == 1
+    assert page.locator("[data-line-refund]").count() == 1
     journey.step("refunded", "admin order refunded")
 
     # The collector's order page: shipped with the tracking, one work refunded.
