@@ -122,6 +122,10 @@ class Journey:
                 const results = await window.axe.run(document, {
                     runOnly: {type: "tag", values: tags},
                     resultTypes: ["violations"],
+                    // Not into frames: axe is injected in the top page only, and the one frame
+                    // the journeys meet (the admin's preview) shows a public page checked on
+                    // its own.
+                    iframes: false,
                 });
                 return results.violations.map(v => ({
                     id: v.id, impact: v.impact, help: v.help,
@@ -179,6 +183,13 @@ class Journeys:
 
     def close(self) -> None:
         for journey in self.opened:
+            # Leave the page first: an admin editor's "release" beacon is answered while the
+            # live server may still use the database.
+            try:
+                journey.page.goto("about:blank")
+                journey.page.wait_for_timeout(200)
+            except Exception:  # noqa: S110 - already closed
+                pass
             journey.context.close()
 
 

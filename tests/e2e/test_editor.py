@@ -60,6 +60,13 @@ def picture(path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def publish(page) -> None:
+    """The footer's "More actions" menu, then Publish."""
+    page.click("footer .w-dropdown-button [data-w-dropdown-target=toggle]")
+    with page.expect_navigation():
+        page.click("footer button[name=action-publish]")
+
+
 def choose_in_modal(page, search: str, link_text: str) -> None:
     """Search a chooser modal and pick the result with ``link_text``."""
     modal = page.locator(".modal-dialog, [role=dialog]").last
@@ -83,7 +90,7 @@ def test_editor_publishes_a_work_and_schedules_a_story_about_it(
     journey.go("/admin/snippets/artworks/artwork/add/")
     journey.step("new artwork", "admin artwork editor")
     page.fill("#id_title", TITLE)
-    page.locator("[data-field-wrapper]:has(#id_artist) button, #id_artist-chooser button").first.click()
+    page.click("#id_artist-chooser .chooser__choose-button")
     choose_in_modal(page, artist.title, artist.title)
     page.select_option("#id_medium", "painting")
     page.fill("#id_materials", "Oil on linen")
@@ -93,13 +100,13 @@ def test_editor_publishes_a_work_and_schedules_a_story_about_it(
     gallery = page.locator("#id_gallery_images-FORMS")
     if gallery.locator("[data-inline-panel-child]:not(.deleted)").count() == 0:
         page.click("#id_gallery_images-ADD")
-    gallery.locator("button:has-text('Choose an image')").first.click()
+    page.click("#id_gallery_images-0-image-chooser .chooser__choose-button")
     modal = page.locator(".modal-dialog").last
-    modal.locator("a:has-text('Upload'), button:has-text('Upload')").first.click()
-    modal.locator("input[type=file]").set_input_files(str(image_file))
-    modal.locator("input[name='image-chooser-upload-title']").fill(TITLE)
+    modal.locator("[role=tab]:has-text('Upload')").click()
+    modal.locator("#id_image-chooser-upload-file").set_input_files(str(image_file))
+    modal.locator("#id_image-chooser-upload-title").fill(TITLE)
     journey.step("image upload", "admin image chooser")
-    modal.locator("form button[type=submit]").first.click()
+    modal.locator("form:has(#id_image-chooser-upload-file) button[type=submit]").click()
     page.locator(".modal-dialog").wait_for(state="detached")
     journey.step("artwork filled in")
 
@@ -109,9 +116,7 @@ def test_editor_publishes_a_work_and_schedules_a_story_about_it(
     preview.locator("h1").first.wait_for()
     assert TITLE in preview.locator("h1").first.inner_text()
     journey.step("preview", "admin artwork preview")
-    page.locator("footer .dropdown-toggle, [data-w-dropdown-target=toggle]").last.click()
-    with page.expect_navigation():
-        page.click("button[name=action-publish]")
+    publish(page)
     work = Artwork.objects.get(title=TITLE)
     assert work.live and work.gallery_images.count() == 1
     journey.step("published", "admin artwork list")
@@ -131,18 +136,21 @@ def test_editor_publishes_a_work_and_schedules_a_story_about_it(
     journey.go(f"/admin/pages/add/stories/storypage/{index.pk}/")
     page.fill("#id_title", STORY)
     page.fill("#id_introduction", "An afternoon in the studio, as the tide goes out.")
-    page.locator("[data-streamfield-stream-container] button, .c-sf-add-button").first.click()
-    page.locator("[role=option]:has-text('Artwork'), button:has-text('Artwork')").first.click()
-    page.locator("button:has-text('Choose artwork'), button:has-text('Choose')").last.click()
+    page.click("#body-root .c-sf-add-button")
+    page.get_by_role("option", name="Artwork", exact=True).click()
+    page.locator("#body-root .chooser__choose-button").first.click()
     choose_in_modal(page, "Estuary", TITLE)
     journey.step("story with an artwork block", "admin page editor")
-    page.locator("button:has-text('Set schedule'), [data-a11y-dialog-show*=schedul]").first.click()
+    # The schedule, from the status side panel: saved with the draft, then published.
+    page.click('button[data-side-panel-toggle="status"]')
+    page.click('[data-a11y-dialog-show="schedule-publishing-dialog"]')
     go_live = (timezone.localtime() + timedelta(days=1)).replace(second=0, microsecond=0)
     page.fill("#id_go_live_at", go_live.strftime("%Y-%m-%d %H:%M"))
-    page.locator("[role=dialog] button:has-text('Save schedule')").first.click()
-    page.locator("footer .dropdown-toggle, [data-w-dropdown-target=toggle]").last.click()
-    with page.expect_navigation():
-        page.click("button[name=action-publish]")
+    with page.expect_navigation():  # a click event: the date picker still covers the button
+        page.locator("#schedule-publishing-dialog button:has-text('Save schedule')").dispatch_event(
+            "click"
+        )
+    publish(page)
     story = StoryPage.objects.get(title=STORY)
     assert not story.live and story.scheduled_revision is not None
     assert story.scheduled_revision.approved_go_live_at >= timezone.now() + timedelta(hours=23)
