@@ -12,6 +12,8 @@ every kind of page it visits; a serious or critical violation fails the journey.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import shutil
@@ -48,7 +50,22 @@ class Background:
     email_dir: Path
 
     def emails(self) -> list[str]:
-        return [path.read_text(errors="replace") for path in sorted(self.email_dir.glob("*"))]
+        """Each message sent: its headers and its decoded text parts (plain and HTML)."""
+        texts = []
+        for path in sorted(self.email_dir.glob("*")):
+            # The file backend writes messages one after another, separated by a line of dashes.
+            for raw in path.read_text(errors="replace").split("\n" + "-" * 79 + "\n"):
+                if not raw.strip():
+                    continue
+                message = email.message_from_string(raw, policy=email.policy.default)
+                parts = [
+                    part.get_content()
+                    for part in message.walk()
+                    if part.get_content_maintype() == "text"
+                ]
+                headers = "".join(f"{key}: {value}\n" for key, value in message.items())
+                texts.append(headers + "\n".join(parts))
+        return texts
 
     def emails_to(self, address: str) -> list[str]:
         return [text for text in self.emails() if f"To: {address}" in text]
