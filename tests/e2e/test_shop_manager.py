@@ -128,6 +128,10 @@ def test_shop_manager_ships_and_refunds_one_work(
     ]
     assert refunded.title in page.locator("[data-refund-line]").inner_text()
     journey.step("refund confirmation", "admin refund confirmation")
+    # The admin scrolls inside its own panel: the confirmation form on its own, for the README.
+    page.locator("form[data-action=refund-confirm]").screenshot(
+        path=str(journey.folder / "refund-confirmation-form.png")
+    )
     assert Order.objects.get(pk=order.pk).refunded == 0  # nothing happens before the confirmation
     with page.expect_navigation():
         page.click("form[data-action=refund-confirm] button[type=submit]")
