@@ -25,7 +25,7 @@ from tests.e2e.test_shop_manager import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-OPENS_IN = timedelta(seconds=15)
+OPENS_IN = timedelta(seconds=25)
 PASSWORD = "journey-Curator-1"
 
 
