@@ -143,6 +143,15 @@ def test_shop_manager_ships_and_refunds_one_work(
     assert page.locator("[data-line-refund]").count() == 1
     journey.step("refunded", "admin order refunded")
 
+    # The same admin pages on a phone (the same signed-in session).
+    phone = journeys.open(
+        "shop-manager-phone", device="phone", storage_state=journey.context.storage_state()
+    )
+    phone.go(f"/admin/shop/order/?q={order.number}")
+    phone.step("order list on a phone", "admin order list")
+    phone.go(f"/admin/shop/order/inspect/{order.pk}/")
+    phone.step("order on a phone", "admin order")
+
     # The collector's order page: shipped with the tracking, one work refunded.
     collector = journeys.open("shop-manager-collector-view")
     collector.go(Order.objects.get(pk=order.pk).signed_url())
