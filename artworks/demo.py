@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
+from artists.demo import practice_of
 from artists.models import ArtistPage
 from core.artgen import STYLES
 from core.factories import ImageFactory
@@ -120,8 +121,17 @@ MEDIA = {
 MEDIUM_WEIGHTS = [34, 14, 14, 8, 10, 8, 6, 6]
 
 
+def _medium(rng: random.Random, artist: ArtistPage) -> str:
+    """A medium the artist's biography says they work in (any, weighted, for another artist)."""
+    practice = practice_of(artist)
+    if practice is not None:
+        return rng.choice(practice.media)
+    return rng.choices(list(MEDIA), weights=MEDIUM_WEIGHTS)[0]
+
+
 def _spec(rng: random.Random, number: int, artists: list[ArtistPage]) -> dict:
-    medium = rng.choices(list(MEDIA), weights=MEDIUM_WEIGHTS)[0]
+    artist = artists[number % len(artists)]
+    medium = _medium(rng, artist)
     materials, edition, (low, high), (p_low, p_high) = MEDIA[medium]
     height = Decimal(rng.randint(low, high))
     shape = rng.choice(["portrait", "landscape", "square"])
@@ -132,7 +142,6 @@ def _spec(rng: random.Random, number: int, artists: list[ArtistPage]) -> dict:
     title = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
     if rng.random() < 0.35:
         title += f" {rng.choice(['I', 'II', 'III', 'IV', 'no. 3', 'no. 7', '(after rain)'])}"
-    artist = artists[number % len(artists)]
     price = Decimal(round(rng.randint(p_low, p_high), -1))
     return {
         "title": title,

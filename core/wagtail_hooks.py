@@ -1,7 +1,9 @@
 """Admin registrations for what the whole site shares: sign-in lockouts (core.lockouts) and
 undeliverable email addresses (core.email)."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -14,6 +16,12 @@ from core.models import UndeliverableAddress
 class SuperuserMenuItem(MenuItem):
     def is_shown(self, request) -> bool:
         return request.user.is_superuser
+
+
+@hooks.register("insert_editor_js")
+def editor_accessibility_js():
+    """Accessible names for the rich text editors (artspot/static/js/admin-a11y.js)."""
+    return format_html('<script src="{}"></script>', static("js/admin-a11y.js"))
 
 
 @hooks.register("register_admin_urls")

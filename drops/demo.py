@@ -1,13 +1,15 @@
-"""Demo drops: the /drops/ index, one drop on sale now and one opening a few minutes from now.
+"""Demo drops: the /drops/ index, one drop on sale now, one opening in a day, one in minutes.
 
-So that a newcomer always sees both states, every run of the loader (each ``make run``) moves the
-dates again when the clock has overtaken them: the live drop is kept live (it started a day ago
-and ends a week from now) and the upcoming drop, once its start has passed, is moved to five
-minutes from now. Each run that moves a drop publishes a new revision, as an editor would; a run
-that finds the dates still right changes nothing.
+So that a newcomer always sees every state, and a drop opening, every run of the loader (each
+``make run``) moves the dates again when the clock has overtaken them: the live drop is kept live
+(it started a day ago and ends a week from now), the upcoming drop, once its start has passed, is
+moved to a day from now, and the drop "opening soon" to a few minutes from now (``SOON_LEAD``: the
+time it takes to start the server and look around). Each run that moves a drop publishes a new
+revision, as an editor would; a run that finds the dates still right changes nothing.
 
-Each drop gets its own new works (so the demo catalogue's other works stay on sale as they are):
-unique paintings and drawings in the upcoming drop, a release of edition prints in the live one.
+Each drop gets its own new works (so the demo catalogue's other works stay on sale as they are),
+by artists whose practice is the drop's medium: unique paintings in the upcoming drop, drawings in
+the one opening soon, a release of edition prints in the live one.
 The home page embeds the upcoming drop at the top of its body; that is why this step runs after
 the home page's own demo step (``ORDER`` 95, after 90), which writes the body from scratch.
 """
@@ -23,6 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.images import get_image_model
 
+from artists.demo import practice_of
 from artists.models import ArtistPage
 from artworks.models import Artwork, ArtworkImage, Medium
 from core.factories import ImageFactory
@@ -32,7 +35,8 @@ from .factories import drop_index
 from .models import DropArtwork, DropPage, DropStatus
 
 ORDER = 95  # after artists (10) and artworks (20), and after the home page (90) it embeds into
-UPCOMING_LEAD = timedelta(minutes=5)
+UPCOMING_LEAD = timedelta(days=1)
+SOON_LEAD = timedelta(minutes=4)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,30 @@ UPCOMING = DropSpec(
     price_range=(900, 6500),
 )
 
+SOON = DropSpec(
+    slug="first-light-drawings",
+    title="First Light: drawings before breakfast",
+    curator_text=(
+        "<p>Five artists who draw every morning before the day starts sent us what they made in one week of early starts: graphite, charcoal and ink on paper, each one unique.</p>"
+        "<p>One of each, one per collector, released at the same second for everyone. — <i>Maren Lindqvist, curator</i></p>"
+    ),
+    hero_seed=5301,
+    hero_alt="Fine grey lines on warm white paper, like a field at dawn",
+    titles=(
+        "Kettle, 6 a.m.",
+        "Frost on the Sill",
+        "First Bus",
+        "Sleeping Cat",
+        "Garden in Fog",
+        "Ink Sunrise",
+    ),
+    medium=Medium.DRAWING,
+    materials=("Graphite on paper", "Charcoal on paper", "Ink on handmade paper"),
+    price_range=(300, 2400),
+)
+# Most to least advanced: the live drop, the one opening in minutes, the one opening in a day.
+SPECS = (LIVE, SOON, UPCOMING)
+
 
 def _hero(spec: DropSpec):
     title = f"Demo: Drop, {spec.title}"
@@ -113,7 +141,9 @@ def _hero(spec: DropSpec):
 def _works(spec: DropSpec, rng: random.Random) -> list[Artwork]:
     """The drop's own works, published, none sold (found again by slug on later runs)."""
     artists = list(ArtistPage.objects.live().order_by("path"))
-    chosen_artists = rng.sample(artists, min(3, len(artists)))
+    # Artists who make this medium, as their biographies say (all artists when none does).
+    makers = [a for a in artists if (p := practice_of(a)) and spec.medium in p.media] or artists
+    chosen_artists = rng.sample(makers, min(3, len(makers)))
     works = []
     for number, title in enumerate(spec.titles, start=1):
         artist = chosen_artists[number % len(chosen_artists)]
@@ -171,7 +201,7 @@ def _works(spec: DropSpec, rng: random.Random) -> list[Artwork]:
 def _dates(spec: DropSpec, now) -> tuple:
     if spec is LIVE:
         return now - timedelta(days=1), now + timedelta(days=7)
-    starts_at = (now + UPCOMING_LEAD).replace(microsecond=0)
+    starts_at = (now + (SOON_LEAD if spec is SOON else UPCOMING_LEAD)).replace(microsecond=0)
     return starts_at, starts_at + timedelta(days=14)
 
 
@@ -190,10 +220,10 @@ def drop_index_page(rng: random.Random) -> None:
 
 
 def drops(rng: random.Random) -> None:
-    """A live drop of edition prints and an upcoming drop of paintings, dates kept current."""
+    """A live drop of prints, drawings opening in minutes, paintings in a day; dates kept current."""
     index = drop_index()
     now = timezone.now()
-    for spec in (LIVE, UPCOMING):
+    for spec in SPECS:
         page = DropPage.objects.child_of(index).filter(slug=spec.slug).first()
         if page is None:
             works = _works(spec, rng)
@@ -206,7 +236,7 @@ def drops(rng: random.Random) -> None:
                 starts_at=starts_at,
                 ends_at=ends_at,
                 per_collector_limit=spec.per_collector_limit,
-                show_prices_before_start=spec is not UPCOMING,
+                show_prices_before_start=spec is LIVE,
                 search_description=spec.curator_text.split("</p>")[0][3:160],
             )
             page.drop_artworks = [

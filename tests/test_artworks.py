@@ -393,3 +393,12 @@ def test_email_links_come_from_the_sites_configured_address(
         )
     (message,) = mail.outbox
     assert "Mark it handled in the admin: http://127.0.0.1:8123/admin/\n" in message.body
+
+
+def test_a_new_unsaved_work_counts_the_units_it_will_have_for_the_admin_preview():
+    """Previewing a work before its first save must not query its (missing) units."""
+    from artworks.models import Artwork
+
+    assert Artwork(title="New", is_edition=False).units_in_stock == 1
+    assert Artwork(title="New", is_edition=True, edition_size=25).units_in_stock == 25
+    assert Artwork(title="New", is_edition=True, edition_size=None).units_in_stock == 0

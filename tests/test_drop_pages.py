@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 from django.utils.html import escape
 
+from artists.demo import practice_of
 from artists.factories import ArtistPageFactory
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork, ArtworkUnit
@@ -201,18 +202,22 @@ def _run_demo_steps() -> None:
         run_step(DemoStep("drops", func))
 
 
-def test_demo_has_a_live_and_an_upcoming_drop_even_when_run_again_later(client):
+def test_demo_has_a_live_drop_one_opening_in_minutes_and_one_in_a_day_even_run_again_later(client):
     pages_before = DropPage.objects.count()
-    # A newcomer runs `make run` again the next day: the upcoming drop has opened meanwhile.
-    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+    # A newcomer runs `make run` again two days later: both upcoming drops have opened meanwhile.
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
         _run_demo_steps()
         now = timezone.now()
         live = DropPage.objects.get(slug=demo.LIVE.slug)
+        soon = DropPage.objects.get(slug=demo.SOON.slug)
         upcoming = DropPage.objects.get(slug=demo.UPCOMING.slug)
         assert live.status_at(now) == DropStatus.LIVE
+        assert soon.status_at(now) == DropStatus.UPCOMING
         assert upcoming.status_at(now) == DropStatus.UPCOMING
-        assert timedelta(minutes=4) < upcoming.starts_at - now <= timedelta(minutes=5)
-        for drop in (live, upcoming):
+        # Opens while the newcomer looks around: after the server is up, before they give up.
+        assert timedelta(minutes=2) < soon.starts_at - now <= timedelta(minutes=5)
+        assert timedelta(hours=23) < upcoming.starts_at - now <= timedelta(days=1)
+        for drop in (live, soon, upcoming):
             assert drop.live and drop.hero_image and drop.curator_text
             assert drop.get_parent().slug == "drops" and drop.get_parent().show_in_menus
             works = Artwork.objects.public().filter(drop_entries__page=drop)
@@ -225,11 +230,27 @@ def test_demo_has_a_live_and_an_upcoming_drop_even_when_run_again_later(client):
         assert [block.value["drop"].pk for block in embeds] == [upcoming.pk]
         html = _html(client, "/")
         assert escape(upcoming.title) in html and escape(live.title) in html
+    # Four minutes later the drop opening soon is live: the newcomer sees it open.
+    with time_machine.travel(soon.starts_at + timedelta(seconds=1), tick=False):
+        assert DropPage.objects.get(pk=soon.pk).status_at(timezone.now()) == DropStatus.LIVE
     # Running it again at once changes nothing.
-    revision = DropPage.objects.get(slug=demo.UPCOMING.slug).latest_revision_id
+    revisions = {
+        spec.slug: DropPage.objects.get(slug=spec.slug).latest_revision_id for spec in demo.SPECS
+    }
     _run_demo_steps()
     assert DropPage.objects.count() == pages_before
-    assert DropPage.objects.get(slug=demo.UPCOMING.slug).latest_revision_id == revision
+    assert {
+        spec.slug: DropPage.objects.get(slug=spec.slug).latest_revision_id for spec in demo.SPECS
+    } == revisions
+
+
+def test_each_demo_drop_sells_works_by_artists_who_make_its_medium(db):
+    for spec in demo.SPECS:
+        works = Artwork.objects.filter(drop_entries__page__slug=spec.slug).select_related("artist")
+        assert works and all(work.medium == spec.medium for work in works)
+        for work in works:
+            practice = practice_of(work.artist)
+            assert practice is not None and spec.medium in practice.media, (spec.slug, work)
 
 
 def test_editors_can_add_the_drop_block_to_the_home_page(admin_client):

@@ -1,14 +1,23 @@
 """The embedded default built from nothing, as `make run` builds it: SQLite, no services."""
 
 import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from core.management.commands.ensure_admin import DEMO_PASSWORD, DEMO_USERNAME
-from tests.support.processes import clean_env, closed_port, fetch, manage, serve
+from tests.support.processes import ROOT, clean_env, closed_port, fetch, free_port, manage, serve
+from tests.support.shop import checkout_form
 
 pytestmark = pytest.mark.slow
 
@@ -216,3 +225,90 @@ def test_email_links_use_the_served_address(embedded_env, work, tmp_path):
     assert "Mark it handled in the admin:" in printed
     assert f"{base}/admin/" in printed
     assert "127.0.0.1:8000" not in printed
+
+
+# --- `make run PORT=…`: the newcomer's command, on a port other than 8000 -----------------------
+
+BUYABLE = (
+    "import json; from artworks.models import Artwork; "
+    "w = Artwork.objects.filter(live=True, is_edition=False, for_sale=True, price__isnull=False, "
+    "drop_entries__isnull=True).exclude(units__sold_at__isnull=False).order_by('-pk').first(); "
+    "print(json.dumps({'pk': w.pk, 'title': w.title}))"
+)
+
+
+@contextmanager
+def make_run(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """``make run PORT=port`` as a newcomer types it; yields the base URL once it serves.
+
+    The worktree's .venv is already installed: ``-o`` tells make not to reinstall it even when
+    pyproject.toml is newer than its stamp. The whole process group (make, runserver and its
+    autoreloader) is stopped afterwards.
+    """
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "run", f"PORT={port}"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 280
+        while fetch_status(f"{base}/healthz/") != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"make run did not serve: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+def fetch_status(url: str) -> int | None:
+    try:
+        return requests.get(url, timeout=2).status_code
+    except requests.RequestException:
+        return None
+
+
+def test_make_run_on_another_port_prints_a_confirmation_email_whose_link_works(
+    embedded_env, tmp_path
+):
+    """A purchase under ``make run PORT=…``: the printed email's order link opens on that port."""
+    port = free_port()
+    assert port != 8000
+    env = {k: v for k, v in embedded_env.items() if k != "WAGTAILADMIN_BASE_URL"}
+    bought = json.loads(shell_output(embedded_env, BUYABLE))
+    log = tmp_path / "make-run.log"
+    with make_run(env, port, log) as base:
+        session = requests.Session()
+        token = session.get(f"{base}/csrf/", timeout=30).json()["token"]
+        session.headers.update({"X-CSRFToken": token, "Referer": f"{base}/"})
+        added = session.post(
+            f"{base}/shop/cart/add/", {"artwork": bought["pk"], "quantity": 1}, timeout=30
+        )
+        assert added.status_code == 200 and added.url == f"{base}/shop/cart/", added.text[-500:]
+        paying = session.post(
+            f"{base}/shop/checkout/", checkout_form("newcomer@example.com"), timeout=30
+        )
+        assert paying.status_code == 200 and "/test-payment/" in paying.url, paying.text[-800:]
+        paid = session.post(paying.url, {"card": "4242 4242 4242 4242", "pay": "1"}, timeout=30)
+        assert paid.status_code == 200 and "/shop/orders/" in paid.url
+        # The confirmation email, printed by the console backend in the make run terminal.
+        deadline = time.monotonic() + 30
+        links: list[str] = []
+        while not links and time.monotonic() < deadline:
+            printed = log.read_text(errors="replace")
+            links = re.findall(r"http://[^\s\"<>]+/shop/orders/[^\s\"<>]+", printed)
+            time.sleep(0.2)
+        assert links, f"no order link printed: {printed[-3000:]}"
+        assert all(link.startswith(f"{base}/") for link in links), links
+        assert "127.0.0.1:8000" not in printed
+        # A new visitor (no session) follows the link: the order page, with the work bought.
+        opened = requests.get(links[0], timeout=30)
+        assert opened.status_code == 200
+        assert bought["title"] in opened.text
+        assert f"Admin login: {base}/admin/" in printed

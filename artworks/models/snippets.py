@@ -437,6 +437,8 @@ class Artwork(
         annotated = self.__dict__.get("units_unsold")
         if annotated is not None:
             return annotated
+        if self.pk is None:  # a new work in the admin's preview: the units it will have
+            return (self.edition_size or 0) if self.is_edition else 1
         return self.units.filter(sold_at__isnull=True, withheld=False).count()
 
     @property

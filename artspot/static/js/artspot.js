@@ -217,11 +217,16 @@
   var form = document.querySelector("form[data-autofilter]");
   if (!form || typeof URLSearchParams !== "function") return;
   var KEY = "artspot-filter-focus";
+  // The "Filters" disclosure: open on wide screens (CSS hides its summary there), closed on
+  // phones so the works come first, and open again after a change made in it.
+  var panel = form.closest("details");
+  if (panel && window.matchMedia && window.matchMedia("(min-width: 52.01rem)").matches) panel.open = true;
   // Keyboard users stay on the control they changed once the filtered page has loaded.
   try {
     var last = window.sessionStorage.getItem(KEY);
     window.sessionStorage.removeItem(KEY);
     var control = last && form.elements.namedItem(last);
+    if (control && panel) panel.open = true;
     if (control && typeof control.focus === "function") control.focus({ preventScroll: true });
   } catch (error) { /* storage refused: focus simply starts at the top */ }
   function go(event) {
