@@ -299,6 +299,12 @@ def _storable_headers(response: HttpResponse) -> list[tuple[str, str]] | None:
     ]
 
 
+def keep_at_most(request: HttpRequest, seconds: float) -> None:
+    """The page being rendered may be kept here ``seconds`` at most (shared caches unchanged)."""
+    current = getattr(request, "_page_cache_at_most", None)
+    request._page_cache_at_most = seconds if current is None else min(current, seconds)
+
+
 def store(request: HttpRequest, response: HttpResponse, plan: Plan, generations) -> bool:
     """Keep ``response`` if it is shareable and nothing below made it personal; whether kept."""
     if (
@@ -319,6 +325,9 @@ def store(request: HttpRequest, response: HttpResponse, plan: Plan, generations)
     if cap is not None:
         seconds = min(seconds, cap)
         until = time.time() + cap
+    at_most = getattr(request, "_page_cache_at_most", None)
+    if at_most is not None:
+        seconds = min(seconds, at_most)
     if seconds < 1:
         return False
     variants_key = "v:" + _digest(plan.path)

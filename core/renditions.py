@@ -5,8 +5,8 @@
   through the task ``core.tasks.make_renditions`` (queued through the outbox, after the commit).
 * **Looked up**: during any request outside the admin (:class:`LookupOnlyMiddleware`) the custom
   image model (``core.models.CustomImage``) never makes a rendition. One it cannot find is
-  answered with the original file's URL at the rendition's size, the page is kept by shared
-  caches for :data:`FALLBACK_SECONDS` at most, and the missing specs are queued for the task.
+  answered with the original file's URL at the rendition's size, the origin's page cache keeps
+  the page for :data:`FALLBACK_SECONDS` at most, and the missing specs are queued for the task.
   That answer is remembered in the renditions cache for as long, so a page with a missing
   rendition costs no more queries than one without.
 * **Read once**: renditions found in the cache are not written back to it (Wagtail 8.0 writes
@@ -61,8 +61,10 @@ PAGE_IMAGE_SPECS = [
     *_expand("format-{avif,webp,jpeg}", "fill-{400x300,800x600,400x500,800x1000}"),
     *_expand("format-{avif,webp,jpeg}", "width-{640,1280}"),
 ]
-ROLES = {"artwork": ARTWORK_SPECS, "page": PAGE_IMAGE_SPECS}
-# A page showing an original in place of a missing rendition is kept no longer than this.
+# What an artwork card shows (browse, artist, collection, drop pages): prefetched per list.
+CARD_SPECS = _expand("format-{avif,webp,jpeg}", "max-{400x400,800x800}")
+ROLES = {"artwork": ARTWORK_SPECS, "page": PAGE_IMAGE_SPECS, "card": CARD_SPECS}
+# The origin keeps a page showing an original in place of a missing rendition this long at most.
 FALLBACK_SECONDS = 60
 # One queued task per image and specs for this long, however many visitors see the gap.
 QUEUE_DEDUPE_SECONDS = 300
@@ -151,14 +153,14 @@ def stand_in_for_missing(image, filters: list[Filter]) -> dict[Filter, Any]:
 
 
 def shows_fallback() -> None:
-    """The page being rendered shows an original in place of a rendition: keep it briefly."""
+    """The page being rendered shows an original in place of a rendition: the origin keeps it
+    briefly, so the renditions show once made. (Shared caches keep it as long as any page: it
+    is right, only heavier.)"""
     request = _request.get()
-    if request is None:
-        return
-    current = getattr(request, "max_public_cache_seconds", None)
-    request.max_public_cache_seconds = (
-        FALLBACK_SECONDS if current is None else min(current, FALLBACK_SECONDS)
-    )
+    if request is not None:
+        from core import page_cache
+
+        page_cache.keep_at_most(request, FALLBACK_SECONDS)
 
 
 def queue_missing(image_pk: int, specs: list[str]) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from artists.models import ArtistIndexPage, ArtistPage
 from artworks.factories import ArtworkFactory
-from core import page_cache
+from core import page_cache, renditions
 from core.models import SiteSettings
 from curations.models import ArtworkCollectionPage, CollectionIndexPage
 from drops.factories import DropPageFactory
@@ -373,3 +374,12 @@ def test_artists_index_is_not_renewed_by_a_sale_elsewhere(visitor, commits):
     assert visitor.get(index)[HEADER] == "hit"
     assert visitor.get("/")[HEADER] == "hit"
     assert ArtistPage.objects.filter(pk=work.artist_id).exists()
+
+
+def test_a_page_showing_an_original_for_a_missing_rendition_is_kept_a_minute(visitor, rf):
+    work = ArtworkFactory()  # no renditions made: the page shows the original
+    url = f"/artworks/{work.slug}/"
+    assert visitor.get(url)[HEADER] == "miss"
+    plan = page_cache.plan_for(rf.get(url, HTTP_HOST="testserver"))
+    assert 0 < caches["pages"].ttl(plan.entry_key) <= renditions.FALLBACK_SECONDS
+    # Shared caches keep it as any page: it is right, only heavier.
