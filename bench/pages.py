@@ -81,6 +81,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cold", type=int, default=10, help="cold samples per page and run")
     parser.add_argument("--kinds", nargs="*", default=KINDS, choices=KINDS)
     parser.add_argument("--reuse-db", action="store_true", help="keep a database already loaded")
+    parser.add_argument(
+        "--no-renditions",
+        action="store_true",
+        help="load the demo without making its renditions (pages show the originals; quicker)",
+    )
     parser.add_argument("--json", default=str(ROOT / "var" / "bench-pages.json"))
     parser.add_argument("--python-load", action="store_true", help="ignore wrk even if present")
     args = parser.parse_args()
@@ -120,12 +125,15 @@ def prepare(args: argparse.Namespace, var_dir: Path) -> dict[str, str]:
     django.setup()
     from django.core.management import call_command
 
+    if getattr(args, "no_renditions", False):
+        os.environ["RENDITIONS_AHEAD"] = "false"
     if not args.reuse_db:
         recreate_database(args.database_url)
         call_command("migrate", verbosity=0, interactive=False)
         started = time.monotonic()
         call_command("load_demo", verbosity=0)
-        print(f"load_demo (with renditions): {time.monotonic() - started:.0f} s", flush=True)
+        made = "without" if getattr(args, "no_renditions", False) else "with"
+        print(f"load_demo ({made} renditions): {time.monotonic() - started:.0f} s", flush=True)
     call_command("collectstatic", verbosity=0, interactive=False)
 
     from artists.models import ArtistIndexPage, ArtistPage

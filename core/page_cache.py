@@ -455,11 +455,14 @@ def invalidate_works(artwork_ids: Iterable[int]) -> None:
 
 
 def _always_with_works() -> list[str]:
-    """Pages that may show any work but name none in advance: search results."""
-    try:
-        return [reverse("search")]
-    except NoReverseMatch:
-        return []
+    """Pages that may show any work but name none in advance: search results, the sitemap."""
+    paths = []
+    for name in ("search", "sitemap"):
+        try:
+            paths.append(reverse(name))
+        except NoReverseMatch:
+            continue
+    return paths
 
 
 def _keys_for_urls(urls: Iterable[str]) -> set[str]:

@@ -307,10 +307,12 @@ def test_publishing_unpublishing_and_a_new_price_show_at_once(visitor, commits):
         work.save_revision().publish()
     for url in urls:
         assert "£1,350.00" in visitor.get(url).content.decode(), url
-    _warm(visitor, urls)
+    _warm(visitor, [*urls, "/sitemap.xml", "/search/?query=Republished"])
     with commits():
         work.unpublish()
     assert visitor.get(urls[0]).status_code == 404
+    assert work.slug not in visitor.get("/sitemap.xml").content.decode()
+    assert "Republished Heron" not in visitor.get("/search/?query=Republished").content.decode()
     assert "Republished Heron" not in visitor.get("/artworks/").content.decode()
     assert "Republished Heron" not in visitor.get(work.artist.url).content.decode()
     with commits():
