@@ -79,6 +79,8 @@ NEVER = (
     "/documents/",
     "/email/",
     "/search/autocomplete/",
+    "/static/",
+    "/media/",
 )
 # Stored headers that are worked out again on every answer.
 UNSTORED_HEADERS = {"cache-control", "set-cookie", HEADER.lower(), "expires"}
