@@ -265,6 +265,20 @@ def python_load(url: str, duration: float, connections: int) -> dict[str, float]
     }
 
 
+def drain(base: str, limit: float = 30.0) -> None:
+    """Wait until the server has answered what the last load left queued (healthz is quick)."""
+    parts = urlsplit(base)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=limit)
+        started = time.perf_counter()
+        conn.request("GET", "/healthz/")
+        conn.getresponse().read()
+        conn.close()
+        if time.perf_counter() - started < 0.05:
+            return
+
+
 def cold(base: str, url: str, samples: int, redis_url: str) -> dict[str, float]:
     """One request at a time, each after the caches are emptied."""
     import redis
@@ -310,17 +324,23 @@ def main() -> None:
                     if not page_cache:
                         row["cold"] = cold(base, url, args.cold, args.redis_url)
                         row["warm"] = load(base + url, args.duration, args.connections)
+                        drain(base)
                         row["static_warm"] = load(
                             base + twins[kind], args.duration, args.connections
                         )
+                        drain(base)
                         results[kind].append(row)
                     else:
                         load(base + url, 1, 2)  # fill the page cache
+                        drain(base)
                         row["cached"] = load(base + url, args.duration, args.connections)
+                        drain(base)
                         row["static_cached"] = load(
                             base + twins[kind], args.duration, args.connections
                         )
-                    print(f"run {run + 1} {'cache' if page_cache else 'warm '} {kind}", flush=True)
+                        drain(base)
+                    shown = {k: v for k, v in row.items() if k != "cold"}
+                    print(f"run {run + 1} {kind}: {json.dumps(shown)}", flush=True)
             finally:
                 stop_gunicorn(process)
     report(results, queries, args)
@@ -330,11 +350,22 @@ def _median(rows: list[dict], part: str, field: str) -> float:
     return statistics.median(row[part][field] for row in rows)
 
 
+def _ratio(page: float, static: float) -> float:
+    return page / static if static else float("nan")
+
+
 def report(results: dict, queries: dict, args: argparse.Namespace) -> None:
+    raw = Path(args.json).with_suffix(".raw.json")
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps({"queries": queries, "runs": results}, indent=2))
     table = []
     for kind, rows in results.items():
-        warm_ratio = statistics.median(r["warm"]["rps"] / r["static_warm"]["rps"] for r in rows)
-        hit_ratio = statistics.median(r["cached"]["rps"] / r["static_cached"]["rps"] for r in rows)
+        warm_ratio = statistics.median(
+            _ratio(r["warm"]["rps"], r["static_warm"]["rps"]) for r in rows
+        )
+        hit_ratio = statistics.median(
+            _ratio(r["cached"]["rps"], r["static_cached"]["rps"]) for r in rows
+        )
         table.append(
             {
                 "page": kind,
