@@ -66,7 +66,7 @@ def addresses(urls: dict[str, str]):
         if n % 3 == 0:
             yield f"/artworks/?page={n % 13 + 1}&sort={'price' if n % 2 else 'newest'}"
         if n % 5 == 0:
-            yield f"/search/?query={SEARCH_WORDS[n % len(SEARCH_WORDS)]}+{n % 97}"
+            yield f"/search/?query={SEARCH_WORDS[n % len(SEARCH_WORDS)]}+{n % 29}"
 
 
 def drive(base: str, source, count: int, connections: int) -> int:

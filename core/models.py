@@ -41,9 +41,22 @@ class CustomImage(AbstractImage):
     def find_existing_renditions(self, *filters: Filter) -> dict:
         """Wagtail's lookup (prefetched, else the cache, else the database), except that what
         the cache answered is marked as such and so never written back to it."""
-        if self._get_prefetched_renditions() is not None:
-            return super().find_existing_renditions(*filters)
         Rendition = self.get_rendition_model()
+        if self._get_prefetched_renditions() is not None:
+            found = super().find_existing_renditions(*filters)
+            missing = [f for f in filters if f not in found]
+            if missing and renditions.lookup_only():
+                # Stand-ins remembered for a visitor's page (core.renditions), not in the list.
+                keys = {
+                    Rendition.construct_cache_key(self, f.get_cache_key(self), f.spec): f
+                    for f in missing
+                }
+                for key, rendition in Rendition.cache_backend.get_many(list(keys)).items():
+                    if getattr(rendition, "fallback", False):
+                        rendition.image = self
+                        rendition._from_cache = True
+                        found[keys[key]] = rendition
+            return found
         by_spec = {f.spec: f for f in filters}
         keys = [
             Rendition.construct_cache_key(self, f.get_cache_key(self), spec)
