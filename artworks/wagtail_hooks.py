@@ -11,6 +11,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.exports import SafeExportIndexView, SafeExportSnippetIndexView
 from core.frontend_cache import PAGES_SHOWING_ARTWORKS
+from core.renditions import IMAGES_HOOK
 
 from .models import Artwork, ArtworkIndexPage, ArtworkInquiry, ArtworkUnit, Availability, Medium
 
@@ -137,3 +138,12 @@ def artwork_pages_and_browse(artwork_ids: list[int]) -> list:
     base = index.get_full_url()
     slugs = Artwork.objects.filter(pk__in=artwork_ids).values_list("slug", flat=True)
     return [index, *(f"{base}{slug}/" for slug in slugs)]
+
+
+@hooks.register(IMAGES_HOOK)
+def live_artwork_images():
+    """load_demo makes the renditions of every live work's images (core.renditions)."""
+    from artworks.models import ArtworkImage
+
+    images = ArtworkImage.objects.filter(artwork__live=True).values_list("image_id", flat=True)
+    return ((pk, "artwork") for pk in images.distinct())

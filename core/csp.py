@@ -37,6 +37,11 @@ def allow_analytics(request: HttpRequest) -> None:
     setattr(request, _ANALYTICS_FLAG, True)
 
 
+def analytics_allowed(request: HttpRequest) -> bool:
+    """Whether the page rendered for ``request`` loads Google Analytics (a cached page keeps it)."""
+    return getattr(request, _ANALYTICS_FLAG, False)
+
+
 def is_admin_path(path: str) -> bool:
     return path.startswith(settings.ADMIN_PATH_PREFIX)
 
@@ -52,7 +57,7 @@ class SitePolicyMiddleware(CSPMiddleware):
             return parts
         if parts.config is None and is_admin_path(request.path_info):
             parts.config = settings.CONTENT_SECURITY_POLICY_ADMIN["DIRECTIVES"]
-        if getattr(request, _ANALYTICS_FLAG, False):
+        if analytics_allowed(request):
             update = {key: list(value) for key, value in (parts.update or {}).items()}
             for directive, sources in ANALYTICS_DIRECTIVES.items():
                 update[directive] = [*update.get(directive, []), *sources]

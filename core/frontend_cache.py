@@ -21,6 +21,9 @@ Which URLs show a work has one owner, :func:`urls_showing_works`: it asks every 
 registered the Wagtail hook ``PAGES_SHOWING_ARTWORKS`` (artworks: the work's page and browse;
 artists, curations, stories, drops: their pages that list it). Core knows no domain app.
 
+The origin's own page cache is renewed by the same three functions, at the commit, whether or
+not CloudFront is configured (``core.page_cache``).
+
 The real implementation is Wagtail's CloudFront backend (``wagtail.contrib.frontend_cache``),
 through :class:`CloudFrontBackend`; the embedded one is nothing at all: without
 ``CLOUDFRONT_DISTRIBUTION_ID`` (``WAGTAILFRONTENDCACHE`` empty) no row is written.
@@ -41,6 +44,7 @@ from wagtail.contrib.frontend_cache.backends.cloudfront import CloudfrontBackend
 from wagtail.contrib.frontend_cache.utils import PurgeBatch, get_backends
 from wagtail.models import Page
 
+from . import page_cache
 from .models import PendingPurge
 from .outbox import enqueue
 
@@ -64,18 +68,31 @@ def enabled() -> bool:
 
 
 def purge_works(artwork_ids: Iterable[int]) -> None:
-    """Purge, after the commit, every public URL that shows these works."""
-    _record(f"artwork:{int(pk)}" for pk in artwork_ids)
+    """Purge, after the commit, every public URL that shows these works.
+
+    The origin's page cache (``core.page_cache``) is renewed at the commit itself, with or
+    without CloudFront.
+    """
+    artwork_ids = [int(pk) for pk in artwork_ids]
+    page_cache.invalidate_works(artwork_ids)
+    _record(f"artwork:{pk}" for pk in artwork_ids)
 
 
 def purge_pages(pages: Iterable[Page]) -> None:
-    """Purge, after the commit, these pages (their cached paths) and the index above each."""
+    """Purge, after the commit, these pages (their cached paths) and the index above each.
+
+    A page published or unpublished may change every page's menu: the origin's page cache is
+    renewed as a whole at the commit.
+    """
+    page_cache.invalidate_all()
     _record(f"page:{page.pk}" for page in pages)
 
 
 def purge_urls(urls: Iterable[str]) -> None:
     """Purge, after the commit, these absolute URLs (for what will be gone by then)."""
-    _record(f"url:{url}" for url in urls if url and len(url) <= MAX_URL_LENGTH)
+    urls = [url for url in urls if url and len(url) <= MAX_URL_LENGTH]
+    page_cache.invalidate_urls(urls)
+    _record(f"url:{url}" for url in urls)
 
 
 def _record(keys: Iterable[str]) -> None:

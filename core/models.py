@@ -5,13 +5,15 @@ import secrets
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.images.models import AbstractImage, AbstractRendition, Image
+from wagtail.images.models import AbstractImage, AbstractRendition, Filter, Image
 
+from . import renditions
 from .blocks import SocialLinkBlock
 
 
@@ -28,6 +30,66 @@ class CustomImage(AbstractImage):
 
     def get_upload_to(self, filename: str) -> str:
         return _unique_name(super().get_upload_to(filename))
+
+    # Renditions are made ahead and only looked up in a visitor's request (core.renditions).
+
+    def get_rendition(self, filter: Filter | str):
+        if not renditions.lookup_only():
+            return super().get_rendition(filter)
+        return next(iter(self.get_renditions(filter).values()))
+
+    def find_existing_renditions(self, *filters: Filter) -> dict:
+        """Wagtail's lookup (prefetched, else the cache, else the database), except that what
+        the cache answered is marked as such and so never written back to it."""
+        Rendition = self.get_rendition_model()
+        if self._get_prefetched_renditions() is not None:
+            found = super().find_existing_renditions(*filters)
+            missing = [f for f in filters if f not in found]
+            if missing and renditions.lookup_only():
+                # Stand-ins remembered for a visitor's page (core.renditions), not in the list.
+                keys = {
+                    Rendition.construct_cache_key(self, f.get_cache_key(self), f.spec): f
+                    for f in missing
+                }
+                for key, rendition in Rendition.cache_backend.get_many(list(keys)).items():
+                    if getattr(rendition, "fallback", False):
+                        rendition.image = self
+                        rendition._from_cache = True
+                        found[keys[key]] = rendition
+            return found
+        by_spec = {f.spec: f for f in filters}
+        keys = [
+            Rendition.construct_cache_key(self, f.get_cache_key(self), spec)
+            for spec, f in by_spec.items()
+        ]
+        found = {}
+        # A stand-in for a missing rendition (core.renditions) answers visitors only.
+        stand_ins = renditions.lookup_only()
+        for rendition in Rendition.cache_backend.get_many(keys).values():
+            wanted = by_spec.get(rendition.filter_spec)
+            if wanted is not None and (stand_ins or not getattr(rendition, "fallback", False)):
+                rendition.image = self
+                rendition._from_cache = True
+                found[wanted] = rendition
+        missing = [f for f in filters if f not in found]
+        if missing:
+            lookup = Q()
+            for f in missing:
+                lookup |= Q(filter_spec=f.spec, focal_point_key=f.get_cache_key(self))
+            for rendition in self.renditions.filter(lookup):
+                found[by_spec[rendition.filter_spec]] = rendition
+        return found
+
+    def create_renditions(self, *filters: Filter) -> dict:
+        if filters and renditions.lookup_only():
+            return renditions.stand_in_for_missing(self, list(filters))
+        with renditions.making():
+            return super().create_renditions(*filters)
+
+    def create_rendition(self, filter: Filter):
+        if renditions.lookup_only():
+            return renditions.stand_in_for_missing(self, [filter])[filter]
+        return super().create_rendition(filter)
 
 
 class CustomRendition(AbstractRendition):

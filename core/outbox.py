@@ -43,6 +43,17 @@ def enqueue(task: str, *args, **kwargs) -> OutboxMessage:
     return message
 
 
+def broker_resting() -> bool:
+    """Whether the broker refused a moment ago (requests then leave it alone a while)."""
+    return time.monotonic() < _broker_down_until
+
+
+def broker_failed() -> None:
+    """The broker refused: requests stop trying for ``BACKOFF_SECONDS``."""
+    global _broker_down_until
+    _broker_down_until = time.monotonic() + BACKOFF_SECONDS
+
+
 def relay_soon(pks: list[int]) -> None:
     """Try to publish these rows now; on any trouble leave them to the relay."""
     global _broker_down_until

@@ -29,7 +29,12 @@ def _decide(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     cap = getattr(request, "max_public_cache_seconds", None)
     if cap is not None:
         seconds = max(0, min(seconds, int(cap)))
-    if carries_visitor_state(request, response):
+    personal = carries_visitor_state(request, response)
+    # The one judgement, kept on the response for the origin's page cache (core.page_cache):
+    # the same for every anonymous visitor, and for how long at most (None: no known moment).
+    response.shareable = not personal and response.status_code == 200
+    response.shareable_for = None if cap is None else max(0.0, float(cap))
+    if personal:
         add_never_cache_headers(response)  # private, no-store
     elif not seconds or response.status_code != 200:
         patch_cache_control(response, private=True, no_cache=True)

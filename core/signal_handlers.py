@@ -1,9 +1,11 @@
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
+from wagtail.images import get_image_model
 from wagtail.models import Page
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
-from . import frontend_cache
+from . import frontend_cache, page_cache, renditions
 from .navigation import forget_menus
 
 
@@ -13,12 +15,14 @@ from .navigation import forget_menus
 @receiver(post_page_move)
 def _page_tree_changed(sender, **kwargs) -> None:
     forget_menus()
+    page_cache.invalidate_all()
 
 
 @receiver(post_delete)
 def _page_deleted(sender, instance, **kwargs) -> None:
     if isinstance(instance, Page):
         forget_menus()
+        page_cache.invalidate_all()
 
 
 @receiver(page_published)
@@ -27,3 +31,19 @@ def _purge_page(sender, instance, **kwargs) -> None:
     """Every page, its cached paths and the index above it (replaces Wagtail's own handler, so
     a change and what it touches go to CloudFront as one batch: core.frontend_cache)."""
     frontend_cache.purge_pages([instance])
+
+
+@receiver(page_published)
+def _make_page_renditions(sender, instance, **kwargs) -> None:
+    """The page's images (hero, portrait, blocks) get their renditions from a task."""
+    renditions.queue(renditions.images_of(instance), "page")
+
+
+@receiver(post_save)
+def _renew_cached_pages(sender, instance, raw=False, **kwargs) -> None:
+    """Site settings (footer, analytics, shipping) and images (a new file or focal point) show
+    on many pages: the origin's page cache is renewed at the commit."""
+    if raw:
+        return
+    if isinstance(instance, BaseSiteSetting | BaseGenericSetting | get_image_model()):
+        page_cache.invalidate_all()

@@ -66,3 +66,12 @@ def invalidate_frontend_cache(reference: str, urls: list[str]) -> None:
     from core import frontend_cache
 
     frontend_cache.invalidate(reference, urls)
+
+
+@shared_task(name="core.tasks.make_renditions", ignore_result=True)
+def make_renditions(image_ids: list[int], specs: list[str] | str) -> int:
+    """Make the renditions pages show (a role of ``core.renditions.ROLES`` or a list of specs)
+    of these images; those that exist are left alone, so running it twice does nothing more."""
+    from core import renditions
+
+    return renditions.make(image_ids, specs)

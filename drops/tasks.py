@@ -55,7 +55,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core import email, frontend_cache
+from core import email, frontend_cache, page_cache
 
 from . import subscriptions
 from .models import DropPage, DropReminder, DropSubscription, DropWindowPurge, ReminderKind
@@ -227,7 +227,7 @@ PURGE_LOOKBACK = timedelta(days=1)
 def purge_opened_and_closed_drops() -> int:
     """Beat: purge the works of every drop (draft ones too: they guard their works) that opened
     or closed since the last run; each opening and closing once (``DropWindowPurge``)."""
-    if not frontend_cache.enabled():
+    if not frontend_cache.enabled() and not page_cache.enabled():
         return 0
     now = timezone.now()
     since = now - PURGE_LOOKBACK

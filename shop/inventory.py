@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from artworks.models import Artwork, ArtworkUnit
-from core import frontend_cache
+from core import frontend_cache, page_cache
 from core.db_routing import on_primary
 
 from .models import Hold, Order, OrderLine
@@ -129,7 +129,7 @@ def hold_units(order: Order, requests: Iterable[Request], until: datetime) -> li
         # Lapsed holds on the chosen units make way for the new ones (one row per unit).
         Hold.objects.filter(unit__in=[u.pk for u in chosen]).delete()
         Hold.objects.bulk_create([Hold(unit=u, order=order, held_until=until) for u in chosen])
-        _holds_changed()
+        _holds_changed({u.artwork_id for u in chosen})
         for unit in chosen:
             artwork = by_artwork[unit.artwork_id]
             OrderLine.objects.create(
@@ -151,9 +151,9 @@ def release_holds(order: Order) -> int:
     """Free every unit still held for ``order`` (payment expired, failed or cancelled)."""
     with transaction.atomic():
         unit_ids = list(Hold.objects.filter(order=order).values_list("unit_id", flat=True))
-        _locked_units(pk__in=unit_ids)
+        units, _ = _locked_units(pk__in=unit_ids)
         released, _ = Hold.objects.filter(order=order, unit__in=unit_ids).delete()
-        _holds_changed()
+        _holds_changed({unit.artwork_id for unit in units})
     return released
 
 
@@ -172,7 +172,7 @@ def sell_order_units(order: Order) -> bool:
         return False
     Hold.objects.filter(unit__in=unit_ids).delete()
     ArtworkUnit.objects.filter(pk__in=unit_ids).update(sold_at=now)
-    _holds_changed()
+    _holds_changed({unit.artwork_id for unit in units})
     # "Sold" / "2 of 15 left" on every public page that shows these works.
     frontend_cache.purge_works({unit.artwork_id for unit in units})
     return True
@@ -243,8 +243,11 @@ def _unexpired_holds(now: datetime, artwork_ids: Iterable[int] | None = None) ->
     return list(rows.values_list("unit__artwork_id", "held_until"))
 
 
-def _holds_changed() -> None:
+def _holds_changed(artwork_ids: Iterable[int]) -> None:
     """Holds were made, released or sold: forget the cached list now and again at the commit
-    (a page read between the two would otherwise cache the list as it was before)."""
+    (a page read between the two would otherwise cache the list as it was before), and renew
+    the origin's cached pages that show these works ("on hold", "2 of 15 left"). CloudFront is
+    not purged for holds: they last minutes (docs/decisions.md)."""
     cache.delete(HOLDS_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(HOLDS_CACHE_KEY))
+    page_cache.invalidate_works(artwork_ids)

@@ -101,6 +101,11 @@ MIDDLEWARE = [
     # A NUL byte in the address would fail its database query: 400 before anything else runs.
     "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Whole public pages for visitors without a session, before sessions, CSRF and the views
+    # (core.page_cache); the security and CSP headers above are added to every answer.
+    "core.page_cache.PageCacheMiddleware",
+    # Outside the admin, renditions are only looked up, never made (core.renditions).
+    "core.renditions.LookupOnlyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,11 +213,20 @@ def _ratelimit_cache() -> dict:
     }
 
 
+# Whole public pages kept at the origin for anonymous visitors at most this long (0: off); they
+# are renewed as soon as what they show changes (core.page_cache).
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+
 if REDIS_URL:
     CACHES = {
         "default": _redis_cache("artspot", timeout=300),
         "renditions": _redis_cache("renditions", timeout=7 * 24 * 3600),
         "ratelimit": _ratelimit_cache(),
+        # Whole public pages (core.page_cache): errors are handled there (render uncached).
+        "pages": {
+            **_redis_cache("pages", timeout=PAGE_CACHE_SECONDS),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        },
     }
 else:
     CACHES = {
@@ -224,6 +238,13 @@ else:
         "ratelimit": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "ratelimit",
+        },
+        # Per process: right for the embedded default's single process (make run).
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "TIMEOUT": PAGE_CACHE_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 500},
         },
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -463,6 +484,10 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILEMBEDS_RESPONSIVE_HTML = False
 # No Gravatar images in the admin: no third-party requests from editors' browsers.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
+# Image renditions are made by a task when a work or page is published, and by load_demo
+# (core.renditions); visitors' requests only look them up.
+RENDITIONS_AHEAD = env.bool("RENDITIONS_AHEAD", default=True)
 
 # Public pages are cacheable by CloudFront for this long; see core.cache.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)

@@ -33,3 +33,10 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 MEDIA_ROOT = VAR_DIR / f"test-media{'-' + XDIST_WORKER if XDIST_WORKER else ''}"  # noqa: F405
 
 LOCAL_PAYMENTS_WEBHOOK_SECRET = local_payments_secret(SECRET_KEY)  # noqa: F405
+
+# The origin's page cache is off unless a test turns it on (tests/test_page_cache.py): the
+# other tests look at what a page renders and how many queries that takes, not at a cached copy.
+PAGE_CACHE_SECONDS = 0
+# Renditions are not made ahead (publishing, load_demo) unless a test asks for them
+# (tests/test_renditions.py): pages show the originals, as a visitor would before the task ran.
+RENDITIONS_AHEAD = False

@@ -1,0 +1,189 @@
+"""No visitor waits for an image rendition: they are made ahead by a task and only looked up."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.template import engines
+from django.template.base import Node
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from wagtail.images import get_image_model
+from wagtail.images.models import Filter
+from wagtail.images.templatetags.wagtailimages_tags import ImageNode, SrcsetImageNode
+
+from artworks.factories import ArtworkFactory
+from artworks.models import Artwork
+from core import renditions
+from core.models import OutboxMessage
+from stories.models import StoryPage
+
+pytestmark = pytest.mark.django_db
+
+Rendition = get_image_model().get_rendition_model()
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def ahead(settings):
+    settings.RENDITIONS_AHEAD = True
+
+
+def test_a_page_without_renditions_makes_none_and_queues_them(client):
+    work = ArtworkFactory(title="Unrendered Heron")
+    image = work.main_image
+    renditions.queued.clear()
+    before = Rendition.objects.count()
+    response = client.get(f"/artworks/{work.slug}/")
+    assert response.status_code == 200
+    assert Rendition.objects.count() == before  # nothing made in the request
+    html = response.content.decode()
+    assert image.file.url in html  # the original stands in
+    assert any(pk == image.pk for pk, _ in renditions.queued)  # and its renditions are asked for
+    specs = {spec for pk, queued in renditions.queued if pk == image.pk for spec in queued}
+    assert "format-avif|max-600x600" in specs or "format-avif|max-1000x1000" in specs
+
+
+def test_every_public_page_kind_makes_no_rendition():
+    work = ArtworkFactory(title="Unrendered Kestrel")
+    visitor = Client()
+    before = Rendition.objects.count()
+    for url in ["/", "/artworks/", f"/artworks/{work.slug}/", work.artist.url, "/search/?query=a"]:
+        assert visitor.get(url).status_code == 200, url
+    for story in StoryPage.objects.live()[:2]:
+        assert visitor.get(story.url).status_code == 200
+    assert Rendition.objects.count() == before
+
+
+def test_a_stand_in_is_asked_for_once_and_costs_no_query_the_second_time(
+    client, django_assert_max_num_queries
+):
+    work = ArtworkFactory()
+    url = f"/artworks/{work.slug}/"
+    renditions.queued.clear()
+    client.get(url)
+    first = len(renditions.queued)
+    assert first >= 1
+    client.get(url)
+    assert len(renditions.queued) == first  # not asked again
+    # Remembered: a rendition missing costs no query per view (the page's budget, as in
+    # tests/test_artworks.py).
+    with django_assert_max_num_queries(20):
+        client.get(url)
+
+
+def test_publishing_an_artwork_makes_its_renditions_through_the_task(ahead, commits):
+    work = ArtworkFactory(live=False, images=2)
+    images = [item.image for item in work.gallery_images.all()]
+    with commits():
+        work.save_revision().publish()
+    message = OutboxMessage.objects.get(task=renditions.TASK)
+    assert message.args == [sorted(image.pk for image in images), "artwork"]
+    for image in images:
+        made = set(image.renditions.values_list("filter_spec", flat=True))
+        assert made == set(renditions.ARTWORK_SPECS)
+    # The page now shows renditions, found in one lookup, and makes nothing more.
+    before = Rendition.objects.count()
+    html = Client().get(f"/artworks/{work.slug}/").content.decode()
+    assert ".avif" in html and Rendition.objects.count() == before
+
+
+def test_publishing_a_page_makes_its_images_renditions(ahead, commits):
+    story = StoryPage.objects.live().exclude(hero_image=None).first()
+    story.hero_image.renditions.all().delete()
+    with commits():
+        story.save_revision().publish()
+    made = set(story.hero_image.renditions.values_list("filter_spec", flat=True))
+    assert made == set(renditions.PAGE_IMAGE_SPECS)
+
+
+def test_the_task_made_twice_makes_nothing_more(ahead):
+    image = ArtworkFactory().main_image
+    renditions.make([image.pk], "artwork")
+    count = image.renditions.count()
+    renditions.make([image.pk], "artwork")
+    assert image.renditions.count() == count == len(renditions.ARTWORK_SPECS)
+
+
+def test_a_stand_in_never_reaches_the_task_or_the_admin(ahead, client):
+    work = ArtworkFactory()
+    client.get(f"/artworks/{work.slug}/")  # remembers stand-ins in the renditions cache
+    renditions.make([work.main_image.pk], "artwork")
+    assert work.main_image.renditions.count() == len(renditions.ARTWORK_SPECS)
+    # The task wrote the real renditions over the stand-ins: the next view shows them.
+    assert ".avif" in client.get(f"/artworks/{work.slug}/").content.decode()
+
+
+def test_cache_hits_are_not_written_back(ahead, monkeypatch):
+    image = ArtworkFactory().main_image
+    renditions.make([image.pk], "artwork")
+    fresh = get_image_model().objects.get(pk=image.pk)
+    fresh.get_renditions(*renditions.ARTWORK_SPECS[:6])  # the database, then the cache
+    writes = []
+    backend = Rendition.cache_backend
+    monkeypatch.setattr(backend, "set_many", lambda *a, **k: writes.append(a))
+    again = get_image_model().objects.get(pk=image.pk)
+    assert len(again.get_renditions(*renditions.ARTWORK_SPECS[:6])) == 6
+    assert writes == []
+
+
+def test_prefetch_reads_a_pages_renditions_in_one_query(ahead, django_assert_num_queries):
+    works = [ArtworkFactory() for _ in range(3)]
+    for work in works:
+        renditions.make([work.main_image.pk], "artwork")
+    images = [get_image_model().objects.get(pk=work.main_image.pk) for work in works]
+    with django_assert_num_queries(1):
+        renditions.prefetch(images)
+    with django_assert_num_queries(0):
+        for image in images:
+            assert len(image.get_renditions(*renditions.ARTWORK_SPECS)) == len(
+                renditions.ARTWORK_SPECS
+            )
+
+
+def _image_nodes(nodelist) -> list[Node]:
+    found = []
+    for node in nodelist:
+        if isinstance(node, ImageNode):
+            found.append(node)
+        for attr in getattr(node, "child_nodelists", ()):
+            found += _image_nodes(getattr(node, attr, None) or [])
+    return found
+
+
+def test_every_template_spec_is_made_ahead():
+    """Each `{% picture %}` / `{% image %}` in the templates asks for specs the task makes."""
+    made = set(renditions.ARTWORK_SPECS) | set(renditions.PAGE_IMAGE_SPECS)
+    engine = engines["django"]
+    roots = [Path(settings.BASE_DIR) / "templates"]
+    asked: set[str] = set()
+    for root in roots:
+        for path in root.rglob("*.html"):
+            template = engine.get_template(str(path.relative_to(root)))
+            for node in _image_nodes(template.template.nodelist):
+                if isinstance(node, SrcsetImageNode):
+                    asked |= set(Filter.expand_spec(node.filter_specs))
+                else:
+                    asked.add("|".join(node.filter_specs))
+    asked = {spec for spec in asked if "admin" not in spec}
+    # The cart's thumbnails are the visitor's own page (not public); made ahead all the same.
+    assert asked, "no image tags found"
+    assert asked <= made, sorted(asked - made)
+
+
+def test_browse_reads_its_cards_renditions_in_one_query(ahead, client):
+    """Warm or cold renditions cache: the cards' renditions come from one query, no cache."""
+    for work in Artwork.objects.public().order_by("-first_published_at")[:24]:
+        if work.main_image:
+            renditions.make([work.main_image.pk], "card")
+    client.get("/artworks/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/artworks/").content.decode()
+    reads = [q["sql"] for q in queries if "core_customrendition" in q["sql"]]
+    assert len(reads) == 1
+    assert ".avif" in html
