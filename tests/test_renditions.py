@@ -1,5 +1,6 @@
 """No visitor waits for an image rendition: they are made ahead by a task and only looked up."""
 
+import random
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,37 @@ def test_browse_reads_its_cards_renditions_in_one_query(ahead, client):
     reads = [q["sql"] for q in queries if "core_customrendition" in q["sql"]]
     assert len(reads) == 1
     assert ".avif" in html
+
+
+def making_is_not_the_loaders_job(*args, **kwargs):
+    # (Not a count of renditions: earlier tests' background threads may still be making some.)
+    pytest.fail("load_demo made renditions itself")
+
+
+def test_load_demo_queues_the_renditions_for_the_workers_and_makes_none_itself(
+    ahead, settings, monkeypatch
+):
+    from core.demo import IMAGES_PER_TASK, image_renditions
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(renditions, "make", making_is_not_the_loaders_job)
+    image_renditions(random.Random(1))
+    messages = list(OutboxMessage.objects.filter(task=renditions.TASK))
+    assert messages, "the demo's renditions were not queued"
+    assert all(len(m.args[0]) <= IMAGES_PER_TASK for m in messages)
+    queued = {pk for m in messages for pk in m.args[0]}
+    story = StoryPage.objects.live().exclude(hero_image=None).first()
+    assert story.hero_image_id in queued
+    assert Artwork.objects.public().first().main_image.pk in queued
+
+
+def test_on_the_embedded_default_load_demo_leaves_renditions_to_first_views(
+    ahead, settings, monkeypatch
+):
+    """No worker: making ~10,000 renditions in the loader would hold `make run` for half an hour."""
+    from core.demo import image_renditions
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr(renditions, "make", making_is_not_the_loaders_job)
+    image_renditions(random.Random(1))
+    assert not OutboxMessage.objects.filter(task=renditions.TASK).exists()
