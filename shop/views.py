@@ -7,10 +7,11 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -290,19 +291,28 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return TemplateResponse(
         request,
         "shop/order_detail.html",
-        {
-            "order": order,
-            "lines": order.lines.all(),
-            # The collector's own history only: staff notes and internal ids stay in the admin.
-            "events": order.events.filter(public=True),
-            "token": request.GET.get("token", ""),
-        },
+        order_page_context(order, token=request.GET.get("token", "")),
     )
 
 
+def order_page_context(order: Order, token: str = "") -> dict:
+    """What the collector's order page shows, for the guest link and the account alike."""
+    return {
+        "order": order,
+        "lines": order.lines.all(),
+        # The collector's own history only: staff notes and internal ids stay in the admin.
+        "events": order.events.filter(public=True),
+        "token": token,
+    }
+
+
 @never_cache
-@login_required
 def order_list(request: HttpRequest) -> HttpResponse:
+    """Staff see their own orders here, as before; collectors' orders live in their account."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("collectors:orders"), reverse("account_login"))
+    if not request.user.is_staff:
+        return redirect("collectors:orders")
     orders = (
         Order.objects.filter(user=request.user)
         .exclude(payment_status="unpaid", fulfilment_status="cancelled")

@@ -1,0 +1,3 @@
+from .accounts import Collector, CollectorProfile, SavedAddress
+
+__all__ = ["Collector", "CollectorProfile", "SavedAddress"]

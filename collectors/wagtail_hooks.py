@@ -1,0 +1,47 @@
+"""Collectors in the admin: a read-only list for shop managers (``collectors.view_collector``).
+
+Staff accounts stay under Settings → Users (superusers only); this list shows the public's
+accounts with their profile, so shop managers can answer a collector without user management.
+"""
+
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permissions import register_permission_policy
+
+from core.admin_policies import ReadOnlyPermissionPolicy
+
+from .models import Collector
+
+# Read only, for holders of the view permission (Shop managers): see core.admin_policies.
+register_permission_policy(Collector, ReadOnlyPermissionPolicy(Collector), exact_class=True)
+
+
+class CollectorViewSet(ModelViewSet):
+    model = Collector
+    icon = "user"
+    menu_label = "Collectors"
+    menu_order = 260
+    add_to_admin_menu = True
+    url_prefix = "collectors"
+    list_display = [
+        "email",
+        Column("name", label="Name", accessor="profile_name"),
+        DateColumn("date_joined", label="Joined"),
+        DateColumn("last_login", label="Last sign-in"),
+        "is_active",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["email", "collector_profile__name"]
+    form_fields = ["is_active"]
+    inspect_view_enabled = True
+    inspect_view_fields = ["email", "date_joined", "last_login", "is_active"]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Collector.objects.select_related("collector_profile").order_by("-date_joined")
+
+
+@hooks.register("register_admin_viewset")
+def register_collectors():
+    return CollectorViewSet("collectors_admin")
