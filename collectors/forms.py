@@ -76,12 +76,13 @@ def save_address(user, country_form, address_form, instance: SavedAddress | None
     address.country = country_form.cleaned_data["country"]
     for field in ("name", "line1", "line2", "city", "region", "postal_code", "phone"):
         setattr(address, field, data.get(field, "") or "")
+    others = user.saved_addresses.exclude(pk=address.pk)
+    # Asked for, or no other address is the default (the first one, or the default edited).
     make_default = (
-        country_form.cleaned_data.get("is_default")
-        or not user.saved_addresses.exclude(pk=address.pk).exists()
+        country_form.cleaned_data.get("is_default") or not others.filter(is_default=True).exists()
     )
     if make_default:
-        user.saved_addresses.exclude(pk=address.pk).filter(is_default=True).update(is_default=False)
+        others.filter(is_default=True).update(is_default=False)
     address.is_default = bool(make_default)
     address.save()
     return address

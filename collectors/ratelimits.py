@@ -40,7 +40,7 @@ LIMITS = {
     "login": Limit(
         "login",
         "login",
-        ("10/m", "60/h"),
+        ("5/m", "30/h"),
         ("5/m", "20/h"),
         "Too many sign-in attempts. For your security, please wait a few minutes and try again.",
     ),
