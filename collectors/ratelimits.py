@@ -51,6 +51,13 @@ LIMITS = {
         ("3/h",),
         "Too many sign-ups from your connection. Please wait a few minutes and try again.",
     ),
+    "manage_email": Limit(
+        "manage_email",
+        "email",
+        ("5/m", "20/h"),
+        ("3/h",),
+        "Too many changes of email in a short time. Please wait a few minutes and try again.",
+    ),
     "password_reset": Limit(
         "password_reset",
         "email",

@@ -31,6 +31,8 @@ urlpatterns = [
 limited_allauth_urlpatterns = [
     path("login/", limited("login")(allauth_views.login), name="account_login"),
     path("signup/", limited("signup")(allauth_views.signup), name="account_signup"),
+    # Adding an address sends it a verification email: limited like a sign-up.
+    path("email/", limited("manage_email")(allauth_views.email), name="account_email"),
     path(
         "password/reset/",
         limited("password_reset")(allauth_views.password_reset),

@@ -569,3 +569,26 @@ def test_no_collector_reaches_another_collectors_objects(client, two_collectors)
     assert "ana@example.com" in text
     assert "ben@example.com" not in text
     assert two_collectors["ben_order"].number not in text
+
+
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        ("account_signup", {"email": "a\x00@example.com", "password1": "x", "password2": "x"}),
+        ("account_signup", {"email": "x" * 300 + "@example.com", "password1": PASSWORD}),
+        ("account_signup", {"email": ["a@example.com", "b@example.com"], "password1": "p"}),
+        ("account_signup", {"email": "ok@example.com", "password1": "p" * 5000, "password2": "q"}),
+        ("account_login", {"login": "a\x00b", "password": "x"}),
+        ("account_login", {"login": "' OR 1=1 --", "password": "' OR 1=1 --"}),
+        ("account_login", {"login": "<script>alert(1)</script>@x.com", "password": "x"}),
+        ("account_reset_password", {"email": "\u202e@example.com"}),
+        ("account_reset_password", {"email": ""}),
+    ],
+)
+def test_hostile_sign_up_sign_in_and_reset_input_gets_a_form_error(client, url, data):
+    response = client.post(reverse(url), data)
+    assert response.status_code == 200, response.status_code  # the form again, with its error
+    assert "form-error" in response.text or "notice--error" in response.text
+    assert "<script>alert(1)</script>" not in response.text
+    assert not _signed_in(client)
+    assert get_user_model().objects.filter(email__icontains="example.com").count() == 0
