@@ -45,3 +45,21 @@ class CollectorViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_collectors():
     return CollectorViewSet("collectors_admin")
+
+
+@hooks.register("artspot_checkout_address")
+def default_address_for_checkout(request):
+    """Checkout offers the collector's default saved address (shop.views.saved_address)."""
+    address = request.user.saved_addresses.filter(is_default=True).first()
+    if address is None:
+        return None
+    return {
+        "country": str(address.country),
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "phone": address.phone,
+    }

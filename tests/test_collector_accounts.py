@@ -592,3 +592,19 @@ def test_hostile_sign_up_sign_in_and_reset_input_gets_a_form_error(client, url, 
     assert "<script>alert(1)</script>" not in response.text
     assert not _signed_in(client)
     assert get_user_model().objects.filter(email__icontains="example.com").count() == 0
+
+
+def test_checkout_offers_the_default_saved_address(client):
+    user = make_collector("pat@example.com")
+    SavedAddress.objects.create(
+        user=user, country="GB", name="Pat Kerr", line1="10 Downing Street", city="London",
+        postal_code="SW1A 2AA", phone="+442079460018", is_default=True,
+    )  # fmt: skip
+    client.force_login(user)
+    work = ArtworkFactory(price=Decimal("900"))
+    client.post(reverse("shop:cart_add"), {"artwork": work.pk, "quantity": 1})
+    page = client.get(reverse("shop:checkout"))
+    assert page.status_code == 200
+    assert 'value="10 Downing Street"' in page.text
+    assert 'value="SW1A 2AA"' in page.text
+    assert 'value="pat@example.com"' in page.text
