@@ -45,3 +45,12 @@ def test_the_header_is_the_same_for_a_signed_in_collector_and_a_guest(client):
     assert "ana@example.com" not in signed_in.text
     # The signed-in view carries a session: never stored by a shared cache.
     assert "no-store" in signed_in["Cache-Control"] or "private" in signed_in["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/accounts/"]
+)
+def test_account_pages_are_never_stored(client, path):
+    response = Client().get(path)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]

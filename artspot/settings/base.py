@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # django-allauth's request context (its views and adapter).
     "allauth.account.middleware.AccountMiddleware",
+    # Sign-in, sign-up and every account page: private, no-store.
+    "collectors.middleware.NeverCacheAccountPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Turns a refused admin sign-in (django-axes) into the lockout page; see AXES_* below.
