@@ -177,6 +177,9 @@ def data_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_account(request: HttpRequest) -> HttpResponse:
     form = ConfirmPasswordForm(request.POST, user=request.user, request=request)
+    if request.user.is_staff or request.user.is_superuser:
+        # Team accounts hold the shop's history (who refunded what): a superuser closes them.
+        form.add_error(None, "Team accounts are closed by an administrator, not here.")
     if not form.is_valid():
         return TemplateResponse(
             request, "collectors/privacy.html", {"delete_form": form}, status=400

@@ -190,3 +190,12 @@ def test_delete_account_is_post_only_and_needs_a_password(client, orla):
     refused = csrf_client.post(reverse("collectors:delete_account"), {"password": PASSWORD})
     assert refused.status_code == 403
     assert get_user_model().objects.filter(pk=orla.pk).exists()
+
+
+def test_team_accounts_are_not_deleted_from_the_account_page(client):
+    staff = get_user_model().objects.create_user("ops", "ops@artspot.test", PASSWORD, is_staff=True)
+    client.force_login(staff)
+    response = client.post(reverse("collectors:delete_account"), {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "closed by an administrator" in response.text
+    assert get_user_model().objects.filter(pk=staff.pk).exists()
