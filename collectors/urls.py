@@ -1,7 +1,9 @@
 """The collector's account, under /accounts/ beside django-allauth's own pages.
 
 Every pattern that takes an id or a number is tried with another collector's values by
-``tests/test_collector_accounts.py::test_no_collector_reaches_another_collectors_objects``.
+``tests/test_collector_accounts.py::test_no_collector_reaches_another_collectors_objects``: a new
+one fails that test until ``_ben_values`` there says how to fill it with the other collector's
+object (saves, follows …).
 """
 
 from allauth.account import views as allauth_views

@@ -608,3 +608,20 @@ def test_checkout_offers_the_default_saved_address(client):
     assert 'value="10 Downing Street"' in page.text
     assert 'value="SW1A 2AA"' in page.text
     assert 'value="pat@example.com"' in page.text
+
+
+def test_account_lists_are_bounded_in_queries(client, django_assert_max_num_queries):
+    user = make_collector("many@example.com")
+    client.force_login(user)
+    place_order("many@example.com", user=user)
+    with django_assert_max_num_queries(30) as few:
+        client.get(reverse("collectors:orders"))
+        client.get(reverse("collectors:addresses"))
+    for n in range(3):
+        place_order("many@example.com", user=user)
+        SavedAddress.objects.create(
+            user=user, country="GB", name="P", line1=f"{n} St", city="London", phone="+447700900123"
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("collectors:orders"))
+        client.get(reverse("collectors:addresses"))
