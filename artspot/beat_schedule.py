@@ -38,6 +38,12 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Collectors' daily digest: hourly from COLLECTOR_DIGEST_HOUR, one email a day at most.
+    "plan-daily-digests": {
+        "task": "collectors.tasks.plan_daily_digests",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
     "prune-outbox": {
         "task": "core.tasks.prune_outbox",
         "schedule": crontab(hour=4, minute=37),

@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include(collectors_urls.limited_allauth_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("drop-alerts/", include("drops.urls")),
+    path("account/", include("collectors.interest_urls")),
     path("search/", search_views.search, name="search"),
     path("search/autocomplete/", search_views.autocomplete, name="search_autocomplete"),
     path(

@@ -1,19 +1,17 @@
 """A collector's own data: "download my data" and "delete my account".
 
-**Export registry.** The JSON export is built from sections. This module contributes
-``account``, ``addresses``, ``orders`` and ``drop_subscriptions``; any other app adds its own
-section by registering a function that takes the user and returns JSON-serialisable data::
+**Export sections.** The JSON export is built from sections. This module contributes
+``account``, ``addresses``, ``orders`` and ``drop_subscriptions`` (:func:`register_export`); any
+other module adds its own with the Wagtail hook ``COLLECTOR_DATA_EXPORT``: a function that takes
+the user and returns ``(key, JSON-serialisable data)`` (``collectors/wagtail_hooks.py`` adds
+``interests``: saved works, followed artists, artist alerts)::
 
-    from collectors.privacy import register_export
+    @hooks.register("COLLECTOR_DATA_EXPORT")
+    def export_things(user):
+        return "things", [{"id": t.pk} for t in user.things.all()]
 
-    @register_export("saved_works")
-    def saved_works(user):
-        return [{"artwork": s.artwork.title, "saved_at": s.created_at.isoformat()}
-                for s in user.saved_works.select_related("artwork")]
-
-Register at import time of a module Django always loads (an app's ``models`` module or its
-``AppConfig.ready``). A name can be registered once; sections appear in the export sorted by
-name. A section that raises fails the whole export (a partial export would mislead).
+A key may appear once; a section that raises fails the whole export (a partial export would
+mislead).
 
 **Erasure.** :func:`delete_account` anonymises the collector's orders (``shop.privacy``: kept for
 the books without name, email, phone or street address), deletes their drop subscriptions and
@@ -35,6 +33,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from wagtail import hooks
 
 Exporter = Callable[[Any], Any]
 Eraser = Callable[[Any], None]
@@ -79,12 +78,21 @@ def account_emails(user) -> list[str]:
     return sorted(emails)
 
 
+EXPORT_HOOK = "COLLECTOR_DATA_EXPORT"
+
+
 def export_data(user) -> dict:
     """Everything we keep about this collector, as one JSON-serialisable dict."""
-    return {
+    data = {
         "exported_at": timezone.now().isoformat(),
         **{name: _exporters[name](user) for name in export_sections()},
     }
+    for section in hooks.get_hooks(EXPORT_HOOK):
+        key, value = section(user)
+        if key in data:
+            raise ValueError(f"Two export sections are called {key!r}.")
+        data[key] = value
+    return data
 
 
 # --- this app's own sections -----------------------------------------------------------------

@@ -1,8 +1,16 @@
-"""Collectors in the admin: a read-only list for shop managers (``collectors.view_collector``).
+"""Collectors in the admin, at checkout and in the account's data export.
 
-Staff accounts stay under Settings → Users (superusers only); this list shows the public's
-accounts with their profile, so shop managers can answer a collector without user management.
+- A read-only list of collectors for shop managers (``collectors.view_collector``). Staff
+  accounts stay under Settings → Users (superusers only); this list shows the public's accounts
+  with their profile, so shop managers can answer a collector without user management.
+- ``artspot_checkout_address``: checkout offers the collector's default saved address.
+- ``COLLECTOR_DATA_EXPORT`` hooks each take a user and return ``(key, JSON-serialisable data)``;
+  "download my data" (``collectors.privacy.export_data``) gathers every registered one.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
@@ -11,7 +19,7 @@ from wagtail.permissions import register_permission_policy
 
 from core.admin_policies import ReadOnlyPermissionPolicy
 
-from .models import Collector
+from .models import ArtistAlerts, Collector, FollowedArtist, SavedWork
 
 # Read only, for holders of the view permission (Shop managers): see core.admin_policies.
 register_permission_policy(Collector, ReadOnlyPermissionPolicy(Collector), exact_class=True)
@@ -63,3 +71,44 @@ def default_address_for_checkout(request):
         "postal_code": address.postal_code,
         "phone": address.phone,
     }
+
+
+@hooks.register("COLLECTOR_DATA_EXPORT")
+def export_interests(user) -> tuple[str, dict[str, Any]]:
+    """The collector's saved works, followed artists and artist-alert setting."""
+    saves = SavedWork.objects.filter(user=user).select_related("artwork").order_by("saved_at", "pk")
+    follows = (
+        FollowedArtist.objects.filter(user=user)
+        .select_related("artist")
+        .order_by("followed_at", "pk")
+    )
+    alerts = ArtistAlerts.objects.filter(user=user).first()
+    return (
+        "interests",
+        {
+            "saved_works": [
+                {
+                    "artwork_id": save.artwork_id,
+                    "title": save.artwork.title,
+                    "saved_at": save.saved_at.isoformat(),
+                }
+                for save in saves
+            ],
+            "followed_artists": [
+                {
+                    "artist_id": follow.artist_id,
+                    "name": follow.artist.title,
+                    "followed_at": follow.followed_at.isoformat(),
+                }
+                for follow in follows
+            ],
+            "artist_alerts": {
+                "daily_digest": alerts is None or alerts.is_active,
+                "unsubscribed_at": (
+                    alerts.unsubscribed_at.isoformat()
+                    if alerts and alerts.unsubscribed_at
+                    else None
+                ),
+            },
+        },
+    )

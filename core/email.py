@@ -42,6 +42,19 @@ def site_url(path: str) -> str:
     return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
 
 
+def one_click_unsubscribe_headers(url: str, list_id: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe (and RFC 2919 List-Id) headers for a mailing.
+
+    ``url`` must answer a POST with no cookie and no CSRF token by unsubscribing (mail clients
+    send ``List-Unsubscribe=One-Click`` there), and a GET with a button, never by unsubscribing.
+    """
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": list_id,
+    }
+
+
 def _address(recipient: str) -> str:
     """The bare address of ``"Name <a@b>"`` or ``"a@b"``, lower-cased."""
     return parseaddr(recipient)[1].strip().lower()

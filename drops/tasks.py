@@ -169,11 +169,9 @@ def _reminder_message(subscription: DropSubscription, kind: str, now) -> EmailMu
         subject=subject,
         body=render_to_string(f"drops/email/reminder_{kind}.txt", context),
         to=[subscription.email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"ArtSpot drop alerts <drop-{drop.pk}.alerts.artspot>",
-        },
+        headers=email.one_click_unsubscribe_headers(
+            unsubscribe_url, f"ArtSpot drop alerts <drop-{drop.pk}.alerts.artspot>"
+        ),
     )
     message.attach_alternative(
         render_to_string(f"drops/email/reminder_{kind}.html", context), "text/html"

@@ -9,9 +9,11 @@ CHROMIUM=/usr/bin/chromium
 
 echo "Installing Chromium for the browser tests (apt-get install chromium) ..."
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+# Another apt-get (a second checkout's make test) may hold the dpkg lock: wait for it.
+APT="apt-get -o DPkg::Lock::Timeout=600"
 if [ "$SUDO" != none ] && command -v apt-get >/dev/null \
-    && { $SUDO apt-get install -y chromium >/dev/null 2>&1 \
-         || { $SUDO apt-get update >/dev/null 2>&1 && $SUDO apt-get install -y chromium >/dev/null 2>&1; }; } \
+    && { $SUDO $APT install -y chromium >/dev/null 2>&1 \
+         || { $SUDO $APT update >/dev/null 2>&1 && $SUDO $APT install -y chromium >/dev/null 2>&1; }; } \
     && [ -x "$CHROMIUM" ]; then
     exit 0
 fi

@@ -20,7 +20,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from artworks.factories import ArtworkFactory
-from collectors.models import CollectorProfile, SavedAddress
+from collectors.models import (
+    ArtistAlerts,
+    CollectorProfile,
+    FollowedArtist,
+    SavedAddress,
+    SavedWork,
+)
 from shop.models import Order
 from tests.collector_support import PASSWORD, CommittingClient, make_collector, place_order
 
@@ -485,20 +491,26 @@ def test_sign_up_and_password_reset_are_limited(client):
 # --- IDOR: every account URL with an id or a number ---------------------------------------------
 
 
+# The collector's URLconfs: the account (/accounts/) and saves, follows and alerts (/account/).
+ACCOUNT_NAMESPACES = ("collectors", "interests")
+
+
 def _account_patterns_with_parameters() -> dict[str, list[str]]:
-    """Name -> parameter names of every pattern in the account URLconf that takes any."""
-    _prefix, resolver = get_resolver().namespace_dict["collectors"]
+    """``namespace:name`` -> parameter names of every pattern in the collector's URLconfs that
+    takes any."""
     found: dict[str, list[str]] = {}
 
-    def walk(patterns, params):
+    def walk(namespace, patterns, params):
         for entry in patterns:
             own = list(getattr(entry.pattern, "converters", {}) or {})
             if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, params + own)
+                walk(namespace, entry.url_patterns, params + own)
             elif isinstance(entry, URLPattern) and (params + own):
-                found[entry.name] = params + own
+                found[f"{namespace}:{entry.name}"] = params + own
 
-    walk(resolver.url_patterns, [])
+    for namespace in ACCOUNT_NAMESPACES:
+        _prefix, resolver = get_resolver().namespace_dict[namespace]
+        walk(namespace, resolver.url_patterns, [])
     return found
 
 
@@ -512,9 +524,14 @@ def two_collectors():
             user=user, country="GB", name=user.email, line1="1 St", city="Bristol",
             postal_code="BS1 4DJ", phone="+447700900123", is_default=True,
         )  # fmt: skip
+    ben_work = ArtworkFactory()
+    SavedWork.objects.create(user=ben, artwork=ben_work)
+    FollowedArtist.objects.create(user=ben, artist=ben_work.artist)
+    ArtistAlerts.objects.create(user=ben)
     return {
         "ana": ana,
         "ben": ben,
+        "ben_work": ben_work,
         "ben_order": place_order("ben@example.com", user=ben),
         "ana_order": place_order("ana@example.com", user=ana),
     }
@@ -525,10 +542,25 @@ def two_collectors():
 def _ben_values(objects) -> dict[str, dict[str, str]]:
     ben_address = objects["ben"].saved_addresses.get()
     return {
-        "address_edit": {"pk": ben_address.pk},
-        "address_delete": {"pk": ben_address.pk},
-        "order_detail": {"number": objects["ben_order"].number},
+        "collectors:address_edit": {"pk": ben_address.pk},
+        "collectors:address_delete": {"pk": ben_address.pk},
+        "collectors:order_detail": {"number": objects["ben_order"].number},
+        # Ben's saved work and followed artist: Ana (un)saving them changes only her own rows.
+        "interests:save": {"artwork_id": objects["ben_work"].pk},
+        "interests:follow": {"artist_id": objects["ben_work"].artist_id},
+        # Ben's token is his capability (one-click unsubscribe); a guessed one does nothing.
+        "interests:unsubscribe": {"token": "not-bens-token-" + "x" * 20},
     }
+
+
+def _ben_state(ben) -> tuple:
+    return (
+        list(ben.saved_addresses.values()),
+        list(Order.objects.filter(user=ben).values()),
+        list(SavedWork.objects.filter(user=ben).values("artwork_id")),
+        list(FollowedArtist.objects.filter(user=ben).values("artist_id")),
+        list(ArtistAlerts.objects.filter(user=ben).values("unsubscribed_at")),
+    )
 
 
 def test_no_collector_reaches_another_collectors_objects(client, two_collectors):
@@ -538,23 +570,20 @@ def test_no_collector_reaches_another_collectors_objects(client, two_collectors)
     assert not uncovered, f"account URLs without an IDOR check: {uncovered}"
 
     ben = two_collectors["ben"]
-    before = (
-        list(ben.saved_addresses.values()),
-        list(Order.objects.filter(user=ben).values()),
-    )
+    before = _ben_state(ben)
     client.force_login(two_collectors["ana"])
     for name, kwargs in ben_values.items():
-        url = reverse(f"collectors:{name}", kwargs=kwargs)
+        url = reverse(name, kwargs=kwargs)
         for method in ("get", "post"):
-            response = getattr(client, method)(url, _address())
-            assert response.status_code in (404, 405), f"{method.upper()} {url}"
-            assert ben.email not in response.content.decode(), url
-            assert two_collectors["ben_order"].number not in response.content.decode(), url
-    after = (
-        list(ben.saved_addresses.values()),
-        list(Order.objects.filter(user=ben).values()),
-    )
-    assert after == before
+            for data in (_address(), {"on": "0"}, {"on": "1"}):
+                response = getattr(client, method)(url, data)
+                text = response.content.decode()
+                if name.startswith("collectors:"):  # Ben's own objects: not found for Ana
+                    assert response.status_code in (404, 405), f"{method.upper()} {url}"
+                assert response.status_code < 500, f"{method.upper()} {url}"
+                assert ben.email not in text, url
+                assert two_collectors["ben_order"].number not in text, url
+    assert _ben_state(ben) == before
 
     # Ana's own work (the control: the same URLs open with her own values).
     own = two_collectors["ana"].saved_addresses.get()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from artworks.factories import ArtworkFactory
 from artworks.models import ArtworkInquiry
 from collectors import privacy
-from collectors.models import CollectorProfile, SavedAddress
+from collectors.models import CollectorProfile, FollowedArtist, SavedAddress, SavedWork
 from drops.factories import DropPageFactory, DropSubscriptionFactory
 from drops.models import DropSubscription
 from shop.models import Order, OrderEvent
@@ -74,7 +74,7 @@ def test_download_my_data_holds_every_section(client, orla, orlas_things):
     assert "no-store" in response["Cache-Control"]
     data = json.loads(response.content)
     assert set(privacy.export_sections()) <= set(data)
-    assert {"account", "addresses", "orders", "drop_subscriptions"} <= set(data)
+    assert {"account", "addresses", "orders", "drop_subscriptions", "interests"} <= set(data)
     assert data["account"]["email"] == EMAIL
     assert data["account"]["name"] == NAME
     assert data["addresses"][0]["line1"] == "4 Quay Street"
@@ -126,6 +126,8 @@ def test_delete_account_anonymises_orders_and_removes_the_rest(client, orla, orl
     other = orlas_things["other_order"]
     other_before = _personal_strings(other)
 
+    saved = SavedWork.objects.create(user=orla, artwork=ArtworkFactory())
+    FollowedArtist.objects.create(user=orla, artist=saved.artwork.artist)
     other_session = Client()
     other_session.force_login(orla)
     client.force_login(orla)
@@ -143,6 +145,8 @@ def test_delete_account_anonymises_orders_and_removes_the_rest(client, orla, orl
     assert not EmailAddress.objects.filter(email__iexact=EMAIL).exists()
     assert not SavedAddress.objects.filter(user_id=orla.pk).exists()
     assert not CollectorProfile.objects.filter(user_id=orla.pk).exists()
+    assert not SavedWork.objects.filter(user_id=orla.pk).exists()
+    assert not FollowedArtist.objects.filter(user_id=orla.pk).exists()
     assert not DropSubscription.objects.filter(email__iexact=EMAIL).exists()
     inquiry = ArtworkInquiry.objects.get(pk=orlas_things["inquiry"].pk)
     assert EMAIL not in inquiry.email and NAME not in inquiry.name and not inquiry.phone

@@ -21,8 +21,13 @@ from core.db_routing import REPLICA, on_primary, reads_from_replica_allowed, rep
 from shop.models import Order, PaymentStatus
 from shop.payments import completed_session_event, get_gateway, sign_payload
 from tests.support.processes import closed_port
-from tests.support.replica import only_site_settings_lookups, queries_on, replica_alias
-from tests.support.shop import ADDRESS, checkout_form, remove_artworks
+from tests.support.replica import (
+    committed_data,
+    only_site_settings_lookups,
+    queries_on,
+    replica_alias,
+)
+from tests.support.shop import ADDRESS, checkout_form
 
 USERNAME = "replica-reader"
 
@@ -30,13 +35,8 @@ USERNAME = "replica-reader"
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker):
     """Real commits (a replica never sees a test's open transaction); removed afterwards."""
-    if not connection.settings_dict["NAME"].startswith("test_"):
-        pytest.fail("refusing to commit test data outside a test database")
-    made: list = []
-    with django_db_blocker.unblock():
+    with committed_data(django_db_blocker, USERNAME) as made:
         yield made
-        remove_artworks(made)
-        get_user_model().objects.filter(username=USERNAME).delete()
 
 
 @pytest.fixture

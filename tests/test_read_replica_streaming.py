@@ -42,8 +42,13 @@ from core.db_routing import REPLICA
 from shop.models import Hold, Order, OrderLine, PaymentStatus
 from shop.payments import completed_session_event, get_gateway, sign_payload
 from tests.support.processes import free_port
-from tests.support.replica import only_site_settings_lookups, queries_on, replica_alias
-from tests.support.shop import ADDRESS, checkout, checkout_form, pay, remove_artworks
+from tests.support.replica import (
+    committed_data,
+    only_site_settings_lookups,
+    queries_on,
+    replica_alias,
+)
+from tests.support.shop import ADDRESS, checkout, checkout_form, pay
 
 pytestmark = pytest.mark.slow
 
@@ -206,16 +211,11 @@ def resume_replay() -> None:
 @pytest.fixture
 def committed(streaming_replica, django_db_blocker):
     """Real commits the standby can replay; removed afterwards, and replay never left paused."""
-    if not connection.settings_dict["NAME"].startswith("test_"):
-        pytest.fail("refusing to commit test data outside a test database")
-    made: list = []
-    with django_db_blocker.unblock():
+    with committed_data(django_db_blocker, USERNAME) as made:
         try:
             yield made
         finally:
             resume_replay()
-            remove_artworks(made)
-            get_user_model().objects.filter(username=USERNAME).delete()
 
 
 def on_each_alias(function) -> tuple[object, int, int]:

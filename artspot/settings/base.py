@@ -48,9 +48,9 @@ INSTALLED_APPS = [
     "stories",
     "shop",
     "drops",
+    "collectors",
     "search",
     "imports",
-    "collectors",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -267,6 +267,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Collectors sign in through django-allauth (collectors/); the admin keeps its own sign-in page.
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/accounts/"
+# Collectors' daily digest of new works by the artists they follow: planned from this hour
+# (site time) on; one email a day at most (collectors.digest).
+COLLECTOR_DIGEST_HOUR = env.int("COLLECTOR_DIGEST_HOUR", default=8)
 # django-axes first: it refuses a locked-out client before any password is checked. allauth's
 # backend signs collectors in by email; ModelBackend keeps the admin's username sign-in.
 AUTHENTICATION_BACKENDS = [

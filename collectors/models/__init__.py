@@ -1,3 +1,21 @@
 from .accounts import Collector, CollectorProfile, SavedAddress
+from .interests import (
+    ArtistAlerts,
+    Digest,
+    DigestItem,
+    DigestOutcome,
+    FollowedArtist,
+    SavedWork,
+)
 
-__all__ = ["Collector", "CollectorProfile", "SavedAddress"]
+__all__ = [
+    "ArtistAlerts",
+    "Collector",
+    "CollectorProfile",
+    "Digest",
+    "DigestItem",
+    "DigestOutcome",
+    "FollowedArtist",
+    "SavedAddress",
+    "SavedWork",
+]

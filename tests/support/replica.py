@@ -21,11 +21,14 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connections
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import override_settings
 
 from core import db_routing
 from core.db_routing import REPLICA
+from tests.support.shop import remove_artworks
 
 
 @contextmanager
@@ -71,3 +74,21 @@ SITE_SETTINGS_LOOKUP = re.compile(r'SELECT .* FROM "\w+settings" WHERE "\w+setti
 
 def only_site_settings_lookups(statements: list[str]) -> bool:
     return all(SITE_SETTINGS_LOOKUP.match(sql) for sql in statements)
+
+
+@contextmanager
+def committed_data(blocker, username: str) -> Iterator[list]:
+    """Let a test commit for real; afterwards remove the artworks it lists and its user.
+
+    ``blocker`` is pytest-django's ``django_db_blocker``; the test appends what it made to the
+    yielded list. Refuses to run outside a test database.
+    """
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail("refusing to commit test data outside a test database")
+    made: list = []
+    with blocker.unblock():
+        try:
+            yield made
+        finally:
+            remove_artworks(made)
+            get_user_model().objects.filter(username=username).delete()

@@ -12,7 +12,7 @@ from collectors.roles import apply_roles, revert_roles
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collectors", "0001_initial"),
+        ("collectors", "0002_accounts"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("wagtailcore", "0098_apitoken"),
