@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from collectors import urls as collectors_urls
 from core import csrf as core_csrf
 from core import sitemaps as seo_sitemaps
 from core import views as core_views
@@ -21,6 +22,11 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),
+    # Collectors' accounts: this site's pages first, then django-allauth's (sign-in, sign-up,
+    # verification, password reset, change of email), whose templates are templates/account/.
+    path("accounts/", include("collectors.urls")),
+    path("accounts/", include(collectors_urls.limited_allauth_urlpatterns)),
+    path("accounts/", include("allauth.urls")),
     path("drop-alerts/", include("drops.urls")),
     path("account/", include("collectors.interest_urls")),
     path("drop-queue/", include("drops.queue_urls")),

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+
+from core import email
 
 from . import digest
 
@@ -33,3 +36,17 @@ def plan_daily_digests() -> int:
 )
 def send_digest(digest_pk: int) -> bool:
     return digest.send_digest(digest_pk)
+
+
+@shared_task(
+    name="collectors.tasks.send_account_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_account_email(to: list[str], subject: str, body: str, html: str = "") -> bool:
+    """Account emails (verification, password reset, change of email), after the commit."""
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    return email.send(message).was_sent

@@ -26,13 +26,16 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, StatusTagColumn, Table, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import Revision
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import register_permission_policy
 
+from core.admin_policies import ReadOnlyPermissionPolicy
 from core.frontend_cache import PAGES_SHOWING_ARTWORKS
 
-from .models import DropIndexPage, DropPage, DropStatus
+from .models import DropIndexPage, DropPage, DropStatus, DropSubscription
 
 # Page permissions that make someone a drop planner: any of them on the drop index (or above).
 PLANNING_ACTIONS = {"add", "change", "publish"}
@@ -216,3 +219,41 @@ def register_drop_calendar_menu_item():
 def drops_showing(artwork_ids: list[int]):
     """Drop pages that list these works."""
     return DropPage.objects.live().filter(drop_artworks__artwork_id__in=artwork_ids).distinct()
+
+
+# Read only, for holders of the view permission (Shop managers): see core.admin_policies.
+register_permission_policy(
+    DropSubscription, ReadOnlyPermissionPolicy(DropSubscription), exact_class=True
+)
+
+
+class DropSubscriptionViewSet(ModelViewSet):
+    """Who asked to hear about which drop: read only, for shop managers (customer data)."""
+
+    model = DropSubscription
+    icon = "mail"
+    menu_label = "Drop subscriptions"
+    menu_order = 270
+    add_to_admin_menu = True
+    url_prefix = "drop-subscriptions"
+    list_display = [
+        "email",
+        Column("drop", accessor="drop.title"),
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    ]
+    list_filter = ["drop"]
+    search_fields = ["email"]
+    form_fields = ["email"]
+    inspect_view_enabled = True
+    inspect_view_fields = ["email", "drop", "created_at", "confirmed_at", "unsubscribed_at"]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return DropSubscription.objects.select_related("drop").order_by("-created_at")
+
+
+@hooks.register("register_admin_viewset")
+def register_drop_subscriptions():
+    return DropSubscriptionViewSet("drop_subscriptions")

@@ -7,16 +7,18 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
+from wagtail import hooks
 from wagtail.models import Site
 
 from artworks.models import Artwork
@@ -114,6 +116,22 @@ def cart_change(request: HttpRequest, action: str) -> HttpResponse:
     return redirect("shop:cart")
 
 
+# Apps that keep a signed-in collector's addresses answer this hook (collectors does): a function
+# of the request returning the address to offer at checkout (``ShippingAddressForm`` field names
+# plus ``country``), or None.
+CHECKOUT_ADDRESS_HOOK = "artspot_checkout_address"
+
+
+def saved_address(request: HttpRequest) -> dict | None:
+    if not request.user.is_authenticated:
+        return None
+    for answer in hooks.get_hooks(CHECKOUT_ADDRESS_HOOK):
+        found = answer(request)
+        if found:
+            return found
+    return None
+
+
 def _describe_cart_add(request: HttpRequest) -> str:
     artwork_id = request.POST.get("artwork", "")
     work = (
@@ -156,10 +174,17 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("shop:cart")
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
     chosen = request.session.get(SHIPPING_COUNTRY_KEY) or "GB"
+    saved = saved_address(request) if request.method != "POST" else None
+    if saved and not request.session.get(SHIPPING_COUNTRY_KEY):
+        chosen = saved["country"]
     form = CheckoutForm(request.POST or None, initial={**initial, "country": chosen})
     # The address fields follow the destination (a US address asks for a state …).
     country = str(request.POST.get("country") or chosen).upper()[:2]
-    address_form = ShippingAddressForm(request.POST or None, country=country)
+    address_form = ShippingAddressForm(
+        request.POST or None,
+        country=country,
+        initial=saved if saved and saved["country"] == country else None,
+    )
     status = 200
     if request.method == "POST":
         if getattr(request, "limited", False):
@@ -291,19 +316,28 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return TemplateResponse(
         request,
         "shop/order_detail.html",
-        {
-            "order": order,
-            "lines": order.lines.all(),
-            # The collector's own history only: staff notes and internal ids stay in the admin.
-            "events": order.events.filter(public=True),
-            "token": request.GET.get("token", ""),
-        },
+        order_page_context(order, token=request.GET.get("token", "")),
     )
 
 
+def order_page_context(order: Order, token: str = "") -> dict:
+    """What the collector's order page shows, for the guest link and the account alike."""
+    return {
+        "order": order,
+        "lines": order.lines.all(),
+        # The collector's own history only: staff notes and internal ids stay in the admin.
+        "events": order.events.filter(public=True),
+        "token": token,
+    }
+
+
 @never_cache
-@login_required
 def order_list(request: HttpRequest) -> HttpResponse:
+    """Staff see their own orders here, as before; collectors' orders live in their account."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("collectors:orders"), reverse("account_login"))
+    if not request.user.is_staff:
+        return redirect("collectors:orders")
     orders = (
         Order.objects.filter(user=request.user)
         .exclude(payment_status="unpaid", fulfilment_status="cancelled")

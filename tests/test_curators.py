@@ -34,6 +34,7 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork, ArtworkInquiry
+from curations.models import CollectionIndexPage
 from drops.factories import DropPageFactory, DropSubscriptionFactory
 from drops.factories import drop_index as drop_index_page
 from drops.models import DropIndexPage, DropPage
@@ -161,15 +162,19 @@ def test_curators_group_holds_exactly_the_planning_permissions():
         "artworks.lock_artwork",
         "artworks.unlock_artwork",
     }
-    root = Page.get_first_root_node()
+    # The drop and collection subtrees, not the whole page tree (collectors/roles.py).
+    indexes = [*DropIndexPage.objects.all(), *CollectionIndexPage.objects.all()]
+    assert len(indexes) >= 2
     page_perms = {
         (gpp.page_id, gpp.permission.codename)
         for gpp in GroupPagePermission.objects.filter(group=group)
     }
     assert page_perms == {
-        (root.pk, codename)
+        (index.pk, codename)
+        for index in indexes
         for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
     }
+    assert Page.get_first_root_node().pk not in {page for page, _ in page_perms}
     root_collection = Collection.get_first_root_node()
     collection_perms = {
         (gcp.collection_id, gcp.permission.codename)
@@ -206,20 +211,27 @@ def _group_state() -> tuple:
 
 
 def test_the_migration_is_idempotent_and_reversible():
+    """The group's migration, then the roles migration that narrows it to the subtrees."""
     migration = import_module("drops.migrations.0002_curators_group")
+    roles = import_module("collectors.roles")
     before = _group_state()
     permissions = Permission.objects.count()
 
     migration.create_curators(apps, None)  # again, on a database that has the group
+    roles.apply_roles(apps, None)
     assert _group_state() == before
     assert Permission.objects.count() == permissions
 
+    roles.revert_roles(apps, None)  # back to the whole tree
+    root = Page.get_first_root_node()
+    assert {page for page, _ in _group_state()[1]} == {root.pk}
     migration.remove_curators(apps, None)
     assert not Group.objects.filter(name=CURATORS).exists()
     assert not GroupPagePermission.objects.filter(group__name=CURATORS).exists()
     migration.remove_curators(apps, None)  # reversing twice is harmless too
 
     migration.create_curators(apps, None)
+    roles.apply_roles(apps, None)
     assert _group_state() == before
 
 

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django_countries",
     "storages",
     "axes",
+    "allauth",
+    "allauth.account",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -111,6 +113,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # django-allauth's request context (its views and adapter).
+    "allauth.account.middleware.AccountMiddleware",
+    # Sign-in, sign-up and every account page: private, no-store.
+    "collectors.middleware.NeverCacheAccountPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Turns a refused admin sign-in (django-axes) into the lockout page; see AXES_* below.
@@ -279,15 +285,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "wagtailadmin_login"
+# Collectors sign in through django-allauth (collectors/); the admin keeps its own sign-in page.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/accounts/"
 # Collectors' daily digest of new works by the artists they follow: planned from this hour
 # (site time) on; one email a day at most (collectors.digest).
 COLLECTOR_DIGEST_HOUR = env.int("COLLECTOR_DIGEST_HOUR", default=8)
-# django-axes first: it refuses a locked-out client before any password is checked.
+# django-axes first: it refuses a locked-out client before any password is checked. allauth's
+# backend signs collectors in by email; ModelBackend keeps the admin's username sign-in.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
+
+# --- Collectors' accounts (django-allauth; see collectors/) -----------------------------------
+ACCOUNT_ADAPTER = "collectors.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# A link in an email confirms only after a click on the page's button (POST): mail scanners that
+# open links confirm nothing.
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+# A change of email is a new address to verify; the old one stays until the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# One owner for sign-in, sign-up and reset limits: collectors.ratelimits (the site's counters,
+# per client address and per account), not allauth's.
+ACCOUNT_RATE_LIMITS = False
+# Usernames are not shown or asked for; allauth fills one in from the email.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 # Admin sign-in throttling (django-axes, attempts in the database so a Redis outage changes
 # nothing). Axes counts the failure that reaches the limit and answers it with the lockout
 # page: the first 9 wrong passwords from an address get "wrong password", the 10th the lockout
@@ -300,6 +333,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
 # The address from the trusted proxy chain, so a forged X-Forwarded-For cannot rotate it.
 AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+# The admin posts "username", allauth's sign-in "login" (an email): both name the account.
+AXES_USERNAME_CALLABLE = "collectors.adapter.axes_username"
 AXES_LOCKOUT_CALLABLE = "core.lockouts.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Axes' own admin is for django.contrib.admin, which this site does not run.

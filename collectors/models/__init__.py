@@ -1,3 +1,4 @@
+from .accounts import Collector, CollectorProfile, SavedAddress
 from .interests import (
     ArtistAlerts,
     Digest,
@@ -9,9 +10,12 @@ from .interests import (
 
 __all__ = [
     "ArtistAlerts",
+    "Collector",
+    "CollectorProfile",
     "Digest",
     "DigestItem",
     "DigestOutcome",
     "FollowedArtist",
+    "SavedAddress",
     "SavedWork",
 ]

@@ -5,6 +5,7 @@ violation on the way (interests.js is a static file, its requests same-origin)."
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from artworks.models import Artwork
@@ -18,6 +19,8 @@ PASSWORD = "a-long-passphrase-9"
 @pytest.fixture
 def collector(committed):
     user = get_user_model().objects.create_user("heart-browser", "hb@example.com", PASSWORD)
+    # Collectors sign in with a verified email (django-allauth, collectors/).
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     committed.append(lambda: get_user_model().objects.filter(pk=user.pk).delete())
     return user
 
@@ -38,8 +41,8 @@ def test_a_guest_hearts_signs_in_comes_back_saved_and_unsaves_without_a_reload(
     assert pressed(heart) == "false"
 
     heart.click()  # a guest: the server keeps the wish and sends them to sign in
-    page.wait_for_url("**/admin/login/**")
-    page.fill('input[name="username"]', collector.username)
+    page.wait_for_url("**/accounts/login/**")
+    page.fill('input[name="login"]', collector.email)
     page.fill('input[name="password"]', PASSWORD)
     page.press('input[name="password"]', "Enter")
     page.wait_for_url(browsing.base + artwork.get_url())
