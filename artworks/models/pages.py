@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,6 +14,7 @@ from wagtail.models import Page
 
 from core.csrf import confirmable
 from core.pages import PublicCacheMixin
+from core.paging import DeferredPaginator
 from core.ratelimits import TOO_MANY, over_limit
 
 ARTWORKS_PER_PAGE = 24
@@ -82,9 +82,14 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         if shorter is not None:
             return redirect(f"{request.path}?{shorter}" if shorter else request.path)
         # Problems are shown inline, not through messages: the page stays cacheable per URL.
-        artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public().for_listing())
+        artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public())
         problems = list(artwork_filter.problems)
-        paginator = Paginator(artwork_filter.qs, ARTWORKS_PER_PAGE)
+        # Filters and order pick a page of ids (indexes answer that); only they get card data.
+        paginator = DeferredPaginator(
+            artwork_filter.qs,
+            ARTWORKS_PER_PAGE,
+            load=lambda pks: Artwork.objects.for_listing().filter(pk__in=pks),
+        )
         page_number = request.GET.get("page") or 1
         page_obj = paginator.get_page(page_number)
         if str(page_number) != str(page_obj.number):
