@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
 from taggit.models import Tag
@@ -21,8 +22,36 @@ from .models import ArtworkTag, Availability, Medium, Orientation, SizeCategory
 MAX_PRICE = 10_000_000
 
 
+# The filter's choices (every live artist, every theme in use) are read once per few minutes,
+# not on every browse page; publishing or unpublishing an artist or a work forgets them.
+CHOICES_CACHE_SECONDS = 300
+ARTIST_CHOICES_KEY = "artworks:browse:artists"
+TAG_CHOICES_KEY = "artworks:browse:tags"
+
+
 def artist_choices() -> list[tuple[str, str]]:
-    return list(ArtistPage.objects.live().order_by("sort_name").values_list("slug", "title"))
+    return cache.get_or_set(
+        ARTIST_CHOICES_KEY,
+        lambda: list(ArtistPage.objects.live().order_by("sort_name").values_list("slug", "title")),
+        CHOICES_CACHE_SECONDS,
+    )
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    """Themes in use: one index probe per tag, not a DISTINCT over every tagging."""
+    return cache.get_or_set(
+        TAG_CHOICES_KEY,
+        lambda: list(
+            Tag.objects.filter(Exists(ArtworkTag.objects.filter(tag=OuterRef("pk"))))
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        CHOICES_CACHE_SECONDS,
+    )
+
+
+def forget_choices(**kwargs) -> None:
+    cache.delete_many([ARTIST_CHOICES_KEY, TAG_CHOICES_KEY])
 
 
 class ArtworkFilter(django_filters.FilterSet):
@@ -58,13 +87,9 @@ class ArtworkFilter(django_filters.FilterSet):
         label="Availability",
         method="with_stock",
     )
-    tag = django_filters.ModelChoiceFilter(
-        field_name="tags",
-        to_field_name="slug",
-        # Tags in use: one index probe per tag, not a DISTINCT over every tagging.
-        queryset=Tag.objects.filter(Exists(ArtworkTag.objects.filter(tag=OuterRef("pk")))).order_by(
-            "name"
-        ),
+    tag = django_filters.ChoiceFilter(
+        field_name="tags__slug",
+        choices=tag_choices,
         empty_label="Any theme",
         label="Theme",
     )

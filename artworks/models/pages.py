@@ -13,6 +13,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
 from core.csrf import confirmable
+from core.navigation import index_url
 from core.pages import PublicCacheMixin
 from core.paging import DeferredPaginator
 from core.ratelimits import TOO_MANY, over_limit
@@ -62,10 +63,9 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         """The public URL of an artwork; looks the index page up once per request."""
         base = getattr(request, "_artwork_index_url", None) if request else None
         if base is None:
-            index = cls.objects.live().first()
-            if index is None:
+            base = index_url(cls, request)  # cached with the site's navigation
+            if not base:
                 return ""
-            base = index.get_url(request=request)
             if request is not None:
                 request._artwork_index_url = base
         return f"{base}{slug}/"
