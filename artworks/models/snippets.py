@@ -500,6 +500,16 @@ class Artwork(
         return self.date_text or (str(self.year) if self.year else "")
 
     @property
+    def listing_ready(self) -> bool:
+        """Loaded by ``for_listing()`` (stock annotated, artist joined)."""
+        return "availability" in self.__dict__
+
+    @property
+    def is_public(self) -> bool:
+        """What ``ArtworkQuerySet.public()`` selects, for a work already in hand."""
+        return self.live and self.artist.live
+
+    @property
     def medium_label(self) -> str:
         return self.get_medium_display()
 
