@@ -87,7 +87,7 @@ class ArtworkChooserBlock(SnippetChooserBlock):
         return result
 
     def deconstruct(self):
-        path, args, kwargs = super().deconstruct()
+        _path, _args, kwargs = super().deconstruct()
         return "stories.blocks.ArtworkChooserBlock", (), kwargs
 
 
