@@ -51,6 +51,46 @@ BROWSE = {
 }
 
 
+def page_queries(client, urls: dict[str, str]) -> dict[str, int]:
+    """Queries per page on its second view (its renditions made and cached by the first)."""
+    counts = {}
+    for name, url in urls.items():
+        assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200, url
+        counts[name] = len(captured)
+    return counts
+
+
+def test_pages_cost_the_same_queries_at_n_and_5n_works(db, client):
+    """Browse, filters, a deep page, a work, an artist, a story, search and the sitemaps."""
+    from stories.models import StoryPage
+
+    n = Artwork.objects.count()
+    if n > 2_000:
+        pytest.skip("runs on the demo catalogue, before the 10,000-work fixture")
+    artist = ArtistPage.objects.live().order_by("path").first()
+    work = Artwork.objects.public().filter(artist=artist).order_by("pk").first()
+    story = StoryPage.objects.live().order_by("path").first()
+    urls = {
+        "browse": "/artworks/",
+        "browse, filtered and sorted": "/artworks/?medium=painting&availability=sold&sort=price",
+        "browse, last page": "/artworks/?page=9999",
+        "artwork": work.get_url(),
+        "artist": artist.url,
+        "story": story.url,
+        "search": "/search/?query=painting",
+        "sitemap index": "/sitemap.xml",
+        "sitemap of works": "/sitemap-artworks.xml",
+    }
+    at_n = page_queries(client, urls)
+    ensure_catalogue(5 * n, 5 * ArtistPage.objects.count())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    assert Artwork.objects.count() == 5 * n
+    assert at_n == page_queries(client, urls)
+
+
 @pytest.fixture(scope="module")
 def catalogue(django_db_setup, django_db_blocker):
     """10,000 works by 1,000 artists (the demo's included), analysed; rolled back afterwards."""
