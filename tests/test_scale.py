@@ -13,6 +13,7 @@ import re
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from wagtail.search.models import IndexEntry
 
 from artists.models import ArtistPage
 from artworks.catalogue import ensure_catalogue
@@ -60,6 +61,37 @@ def page_queries(client, urls: dict[str, str]) -> dict[str, int]:
             assert client.get(url).status_code == 200, url
         counts[name] = len(captured)
     return counts
+
+
+def test_load_demo_grows_the_catalogue_in_bulk_with_progress_and_twice_changes_nothing(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    works, artists = Artwork.objects.count(), ArtistPage.objects.count()
+    if works > 2_000:
+        pytest.skip("runs on the demo catalogue, before the 10,000-work fixture")
+    out = StringIO()
+    call_command("load_demo", artworks=works + 1_200, artists=artists + 30, stdout=out)
+    text = out.getvalue()
+    # Not a terminal: plain lines, the last one at 100%.
+    assert "Catalogue: 1,200 of 1,200 works (100%)" in text, text
+    assert "1,200 catalogue works added" in text
+    assert Artwork.objects.count() == works + 1_200
+    assert ArtistPage.objects.live().count() == artists + 30
+    new = Artwork.objects.filter(slug__regex=r"-c[0-9]+$").order_by("-pk").first()
+    assert new.is_public and new.units.exists() and new.gallery_images.exists()
+    assert new.contributors.get().artist_id == new.artist_id
+    added = Artwork.objects.filter(slug__regex=r"-c[0-9]+$").values_list("pk", flat=True)
+    indexed = IndexEntry.objects.filter(
+        content_type__model="artwork", object_id__in=[str(pk) for pk in added]
+    )
+    assert indexed.count() == len(added) == 1_200  # the search index, written in bulk
+
+    again = StringIO()
+    call_command("load_demo", artworks=works + 1_200, artists=artists + 30, stdout=again)
+    assert "catalogue works added" not in again.getvalue()
+    assert Artwork.objects.count() == works + 1_200
 
 
 def test_pages_cost_the_same_queries_at_n_and_5n_works(db, client):
