@@ -74,13 +74,28 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
 
     @path("")
     def browse(self, request: HttpRequest) -> HttpResponse:
-        from artworks.filters import ArtworkFilter, without_empty_parameters
-        from artworks.models import Artwork
+        from artworks.filters import without_empty_parameters
 
         # "?medium=&size=small" (a form submitted without JavaScript) becomes "?size=small".
         shorter = without_empty_parameters(request.GET)
         if shorter is not None:
             return redirect(f"{request.path}?{shorter}" if shorter else request.path)
+        artwork_filter, problems, page_obj = self.browse_listing(request)
+        return self.render(
+            request,
+            context_overrides={
+                "filter": artwork_filter,
+                "problems": problems,
+                "artworks": page_obj,
+                "query_without_page": artwork_filter.querystring_without("page"),
+            },
+        )
+
+    def browse_listing(self, request: HttpRequest):
+        """The filter, its problems and the page of works that browse shows for ``request``."""
+        from artworks.filters import ArtworkFilter
+        from artworks.models import Artwork
+
         # Problems are shown inline, not through messages: the page stays cacheable per URL.
         artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public())
         problems = list(artwork_filter.problems)
@@ -94,15 +109,7 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         page_obj = paginator.get_page(page_number)
         if str(page_number) != str(page_obj.number):
             problems.append(f"There is no page {page_number}; showing page {page_obj.number}.")
-        return self.render(
-            request,
-            context_overrides={
-                "filter": artwork_filter,
-                "problems": problems,
-                "artworks": page_obj,
-                "query_without_page": artwork_filter.querystring_without("page"),
-            },
-        )
+        return artwork_filter, problems, page_obj
 
     @path("<slug:slug>/")
     def artwork_detail(self, request: HttpRequest, slug: str) -> HttpResponse:
