@@ -129,7 +129,7 @@ def measure(pages: dict[str, str], requests: int) -> dict[str, dict]:
         response = client.get(url)  # renditions made and cached, as on a running site
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
-        times, queries = [], 0
+        times, sql_times, queries = [], [], 0
         for n in range(requests):
             bust = f"{url}{'&' if '?' in url else '?'}_bench={n}"
             with CaptureQueriesContext(connection) as captured:
@@ -139,13 +139,19 @@ def measure(pages: dict[str, str], requests: int) -> dict[str, dict]:
             if response.status_code != 200:
                 raise SystemExit(f"{bust} answered {response.status_code}")
             queries = len(captured)
+            sql_times.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
         results[name] = {
             "url": url,
             "p50_ms": round(percentile(times, 0.5), 1),
             "p99_ms": round(percentile(times, 0.99), 1),
             "queries": queries,
+            "sql_p50_ms": round(percentile(sql_times, 0.5), 1),
         }
-        print(f"  {name:28} {results[name]['p50_ms']:7.1f} ms p50", flush=True)
+        print(
+            f"  {name:28} {results[name]['p50_ms']:7.1f} ms p50, "
+            f"SQL {results[name]['sql_p50_ms']:6.1f} ms",
+            flush=True,
+        )
     return results
 
 
