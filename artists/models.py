@@ -29,6 +29,21 @@ class ArtistIndexPage(PublicCacheMixin, Page):
     class Meta:
         verbose_name = "artist index page"
 
+    def route(self, request, path_components):
+        """An artist's page in one query, with its portrait (Wagtail reads the child as a plain
+        page, then again as its type, then the portrait). Only artist pages live here."""
+        if len(path_components) == 1:
+            child = (
+                ArtistPage.objects.child_of(self)
+                .select_related("portrait")
+                .filter(slug=path_components[0])
+                .first()
+            )
+            if child is not None:
+                child._cached_parent_obj = self
+                return child.route(request, [])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         artists = (

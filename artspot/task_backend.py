@@ -16,12 +16,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
 from django_tasks.utils import get_random_id
+
+SEARCH_INDEX_TASK = "modelsearch.tasks.insert_or_update_object_task"
 
 # Set inside batched_tasks(): the distinct tasks queued so far, in order.
 _batch: ContextVar[dict[str, tuple[str, list, dict]] | None] = ContextVar(
@@ -44,8 +47,35 @@ def batched_tasks() -> Iterator[None]:
     finally:
         _batch.reset(token)
     with transaction.atomic():
+        to_index: dict[tuple[str, str], list[str]] = {}
         for module_path, args, kwargs in batch.values():
-            import_string(module_path).call(*args, **kwargs)
+            if module_path == SEARCH_INDEX_TASK and len(args) == 3 and not kwargs:
+                to_index.setdefault((args[0], args[1]), []).append(args[2])
+            else:
+                import_string(module_path).call(*args, **kwargs)
+        # Search index updates: a few statements per model, not a task per object.
+        for (app_label, model_name), pks in to_index.items():
+            index_in_bulk(apps.get_model(app_label, model_name), pks)
+
+
+def index_in_bulk(model, pks: list) -> None:
+    """What ``insert_or_update_object_task`` does for each of ``pks``, a thousand at a time."""
+    from modelsearch import index
+
+    from core.search_index import bulk_index
+
+    queryset = model.get_indexed_objects()
+    for field in model.get_search_fields():
+        if isinstance(field, index.RelatedFields):
+            queryset = field.select_on_queryset(queryset)
+    for start in range(0, len(pks), 1000):
+        by_model: dict[type, list] = {}
+        for obj in queryset.filter(pk__in=pks[start : start + 1000]):
+            indexed = index.get_indexed_instance(obj, check_exists=False)
+            if indexed is not None:
+                by_model.setdefault(type(indexed), []).append(indexed)
+        for indexed_model, objects in by_model.items():
+            bulk_index(indexed_model, objects)
 
 
 class CeleryTaskBackend(BaseTaskBackend):

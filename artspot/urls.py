@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.contrib.sitemaps import views as sitemap_views
 from wagtail.documents import urls as wagtaildocs_urls
 
 from collectors import urls as collectors_urls
@@ -32,11 +32,18 @@ urlpatterns = [
     path("drop-queue/", include("drops.queue_urls")),
     path("search/", search_views.search, name="search"),
     path("search/autocomplete/", search_views.autocomplete, name="search_autocomplete"),
+    # An index of paged sitemaps: /sitemap-pages.xml, /sitemap-artworks.xml?p=2, … (core.sitemaps)
     path(
         "sitemap.xml",
-        seo_sitemaps.public(sitemap),
-        {"sitemaps": seo_sitemaps.SITEMAPS},
+        seo_sitemaps.public(sitemap_views.index),
+        {"sitemaps": seo_sitemaps.SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        seo_sitemaps.public(sitemap_views.sitemap),
+        {"sitemaps": seo_sitemaps.SITEMAPS},
+        name="sitemap_section",
     ),
     path("robots.txt", seo_sitemaps.robots_txt, name="robots_txt"),
 ]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
+from artists.catalogue import SLUG_PREFIX
 from artists.demo import practice_of
 from artists.models import ArtistPage
 from core.artgen import STYLES
@@ -186,7 +187,8 @@ def artwork_index_page(rng: random.Random) -> None:
 
 def artworks(rng: random.Random) -> None:
     """300 artworks with generated images, published with a revision each, as an editor would."""
-    artists = list(ArtistPage.objects.order_by("path"))
+    # The demo's own artists only: a catalogue grown with --artists must not move its works.
+    artists = list(ArtistPage.objects.exclude(slug__startswith=SLUG_PREFIX).order_by("path"))
     existing = set(Artwork.objects.values_list("slug", flat=True))
     now = timezone.now()
     for number in range(ARTWORK_COUNT):

@@ -9,24 +9,59 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
 from taggit.models import Tag
 
 from artists.models import ArtistPage
+from core.widgets import LongSelect
 
-from .models import Availability, Medium, Orientation, SizeCategory
+from .models import ArtworkTag, Availability, Medium, Orientation, SizeCategory
 
 MAX_PRICE = 10_000_000
 
 
+# The filter's choices (every live artist, every theme in use) are read once per few minutes,
+# not on every browse page; publishing or unpublishing an artist or a work forgets them.
+CHOICES_CACHE_SECONDS = 300
+ARTIST_CHOICES_KEY = "artworks:browse:artists"
+TAG_CHOICES_KEY = "artworks:browse:tags"
+
+
+def artist_choices() -> list[tuple[str, str]]:
+    return cache.get_or_set(
+        ARTIST_CHOICES_KEY,
+        lambda: list(ArtistPage.objects.live().order_by("sort_name").values_list("slug", "title")),
+        CHOICES_CACHE_SECONDS,
+    )
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    """Themes in use: one index probe per tag, not a DISTINCT over every tagging."""
+    return cache.get_or_set(
+        TAG_CHOICES_KEY,
+        lambda: list(
+            Tag.objects.filter(Exists(ArtworkTag.objects.filter(tag=OuterRef("pk"))))
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        CHOICES_CACHE_SECONDS,
+    )
+
+
+def forget_choices(**kwargs) -> None:
+    cache.delete_many([ARTIST_CHOICES_KEY, TAG_CHOICES_KEY])
+
+
 class ArtworkFilter(django_filters.FilterSet):
-    artist = django_filters.ModelChoiceFilter(
-        field_name="artist",
-        to_field_name="slug",
-        queryset=ArtistPage.objects.live().order_by("sort_name"),
+    # Names and slugs only, rendered in one pass: a catalogue may have thousands of artists.
+    artist = django_filters.ChoiceFilter(
+        field_name="artist__slug",
+        choices=artist_choices,
         empty_label="All artists",
         label="Artist",
+        widget=LongSelect,
     )
     medium = django_filters.ChoiceFilter(
         choices=Medium.choices, empty_label="All media", label="Medium"
@@ -47,12 +82,14 @@ class ArtworkFilter(django_filters.FilterSet):
         choices=Orientation.choices, empty_label="Any shape", label="Orientation"
     )
     availability = django_filters.ChoiceFilter(
-        choices=Availability.choices, empty_label="Any availability", label="Availability"
+        choices=Availability.choices,
+        empty_label="Any availability",
+        label="Availability",
+        method="with_stock",
     )
-    tag = django_filters.ModelChoiceFilter(
-        field_name="tags",
-        to_field_name="slug",
-        queryset=Tag.objects.filter(artworks_artworktag_items__isnull=False).distinct(),
+    tag = django_filters.ChoiceFilter(
+        field_name="tags__slug",
+        choices=tag_choices,
         empty_label="Any theme",
         label="Theme",
     )
@@ -77,6 +114,9 @@ class ArtworkFilter(django_filters.FilterSet):
             field.required = False
         self.form.fields["price_min"].widget = forms.NumberInput(attrs={"min": 0, "step": 1})
         self.form.fields["price_max"].widget = forms.NumberInput(attrs={"min": 0, "step": 1})
+
+    def with_stock(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.with_stock(value) if value else queryset
 
     def sort_by(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         choice = value[0] if value else "newest"

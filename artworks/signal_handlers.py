@@ -34,6 +34,20 @@ def purge_deleted_artwork(sender, instance: Artwork, **kwargs) -> None:
 
 
 def connect() -> None:
+    from wagtail.signals import page_published, page_unpublished
+
+    from artists.models import ArtistPage
+
+    from .filters import forget_choices
+
+    # Browse's artist and theme choices (artworks.filters) follow what is published.
+    for signal, sender in (
+        (page_published, ArtistPage),
+        (page_unpublished, ArtistPage),
+        (published, Artwork),
+        (unpublished, Artwork),
+    ):
+        signal.connect(forget_choices, sender=sender, dispatch_uid=f"browse-choices-{id(signal)}")
     published.connect(purge_artwork, sender=Artwork, dispatch_uid="artwork-purge-published")
     published.connect(
         make_artwork_renditions, sender=Artwork, dispatch_uid="artwork-renditions-published"

@@ -43,6 +43,28 @@ def help_links(site: Site, request: HttpRequest | None = None) -> list[dict[str,
     return _navigation(site, request)["help"]
 
 
+def index_url(model: type[Page], request: HttpRequest | None = None) -> str:
+    """The URL of ``model``'s first live page (a site's one index, such as /artworks/).
+
+    Cached with the navigation, so a listing's links cost no query; "" when there is none.
+    """
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        page = model.objects.live().first()
+        return page.get_url(request=request) if page else ""
+    key = f"{_cache_key(site.pk)}:indexes"
+    urls = cache.get(key) or {}
+    label = model._meta.label_lower
+    if label not in urls:
+        page = model.objects.live().first()
+        urls[label] = page.get_url(request=request) if page else ""
+        cache.set(key, urls, MENU_CACHE_SECONDS)
+    return urls[label]
+
+
 def forget_menus() -> None:
     """Drop every cached navigation; called whenever a page is published, moved or removed."""
-    cache.delete_many([_cache_key(pk) for pk in Site.objects.values_list("pk", flat=True)])
+    keys = []
+    for pk in Site.objects.values_list("pk", flat=True):
+        keys += [_cache_key(pk), f"{_cache_key(pk)}:indexes"]
+    cache.delete_many(keys)

@@ -1,16 +1,19 @@
 """sitemap.xml and robots.txt: every live public page plus one URL per public artwork.
 
-Artworks are snippets served by the artwork index's routes, so Wagtail's page sitemap cannot
-see them; ``ArtworkSitemap`` adds them. Every URL is built on the request's scheme and host.
+``/sitemap.xml`` is a sitemap index (Django's ``index`` view) naming one document per section and
+page: ``/sitemap-pages.xml``, ``/sitemap-artworks.xml?p=2`` …, each at most ``limit`` URLs, so
+no request builds a document for the whole catalogue. Artworks are snippets served by the
+artwork index's routes, so Wagtail's page sitemap cannot see them; ``ArtworkSitemap`` adds them.
+Every URL is built on the request's scheme and host.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlsplit
 
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from wagtail.contrib.sitemaps import Sitemap
@@ -19,23 +22,42 @@ from core.pages import apply_public_cache_headers
 
 
 class PageSitemap(Sitemap):
-    """Wagtail's sitemap of live public pages, on the request's host.
+    """Live public pages of the request's site, on the request's host.
 
-    Wagtail gives each page's URL on its Site's hostname (``localhost`` in a fresh install);
-    the request's host keeps pages and artworks in one sitemap on one host.
+    Wagtail's own sitemap loads every page as its specific type (a query per page type) and
+    asks each for its URL; this reads the path, dates and tree columns only and writes each
+    URL from ``url_path`` under the site's root (no page type here overrides
+    ``get_sitemap_urls``). ``limit``: pages per document, as for the artworks.
     """
 
+    limit = 1000
+
+    def items(self):
+        root = self.get_wagtail_site().root_page
+        self.root_path = root.url_path
+        return (
+            root.get_descendants(inclusive=True)
+            .live()
+            .public()
+            .order_by("path")
+            .only("url_path", "last_published_at", "latest_revision_created_at")
+        )
+
+    def location(self, obj) -> str:
+        return "/" + obj.url_path[len(self.root_path) :]
+
+    def get_latest_lastmod(self):
+        """For the index: one aggregate, not every page loaded to read its date."""
+        return self.items().order_by().aggregate(latest=Max("last_published_at"))["latest"]
+
     def _urls(self, page, protocol, domain):
-        urls = super()._urls(page, protocol, domain)
-        for url_info in urls:
-            parts = urlsplit(url_info["location"])
-            path = f"{parts.path}?{parts.query}" if parts.query else parts.path
-            url_info["location"] = f"{protocol}://{domain}{path}"
-        return urls
+        return DjangoSitemap._urls(self, page, protocol, domain)
 
 
 class ArtworkSitemap(Sitemap):
     """Live works by live artists at /artworks/<slug>/; drafts and unpublished works never."""
+
+    limit = 1000  # URLs per document: a page of the index is a short query by primary key
 
     def items(self):
         from artworks.models import Artwork, ArtworkIndexPage
@@ -46,6 +68,9 @@ class ArtworkSitemap(Sitemap):
 
     def location(self, obj) -> str:
         return obj.get_url(self.request)  # a path; the view adds scheme and host
+
+    def get_latest_lastmod(self):
+        return self.items().order_by().aggregate(latest=Max("last_published_at"))["latest"]
 
     def lastmod(self, obj):
         return obj.last_published_at

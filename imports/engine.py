@@ -29,9 +29,9 @@ from wagtail.signal_handlers import disable_reference_index_auto_update
 from artists.models import ArtistIndexPage, ArtistPage, ArtistSourceRecord
 from artworks.models import Artwork, ArtworkContributor, ArtworkImage, ArtworkUnit, Medium
 from core.models import CustomImage
+from core.search_index import bulk_index
 
 from . import parsing
-from .indexing import bulk_index
 from .layouts import ArtistRow, ImportFileError, Parsed, WorkRow, read_file
 
 CHUNK = 500

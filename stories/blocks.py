@@ -8,6 +8,8 @@ silently drops out of the public page; editors see a note about it in preview.
 
 from __future__ import annotations
 
+import copy
+
 from django.http import HttpRequest
 from wagtail import blocks
 from wagtail.embeds.blocks import EmbedBlock
@@ -31,9 +33,15 @@ def public_artworks(chosen: list, request: HttpRequest | None = None) -> tuple[l
     ids = list(dict.fromkeys(getattr(item, "pk", item) for item in chosen if item is not None))
     if not ids:
         return [], []
-    found = {
-        artwork.pk: artwork for artwork in Artwork.objects.public().for_listing().filter(pk__in=ids)
-    }
+    loaded = [item for item in chosen if isinstance(item, Artwork) and item.listing_ready]
+    if len(loaded) == len([item for item in chosen if item is not None]):
+        # Read by the chooser block with card data already: no second query for the same works.
+        found = {artwork.pk: artwork for artwork in loaded if artwork.is_public}
+    else:
+        found = {
+            artwork.pk: artwork
+            for artwork in Artwork.objects.public().for_listing().filter(pk__in=ids)
+        }
     shown = [found[pk] for pk in ids if pk in found]
     for artwork in shown:
         # With a request the index URL is looked up once per request, not once per work.
@@ -58,6 +66,31 @@ def _latest_public_artworks(count: int) -> list:
     return list(Artwork.objects.public().order_by("-first_published_at")[:count])
 
 
+class ArtworkChooserBlock(SnippetChooserBlock):
+    """Chooses a work; the page reads the chosen works once, with what a card shows."""
+
+    def __init__(self, **kwargs):
+        super().__init__("artworks.Artwork", **kwargs)
+
+    def bulk_to_python(self, values):
+        from artworks.models import Artwork
+
+        objects = Artwork.objects.for_listing().in_bulk([v for v in values if v is not None])
+        result, seen = [], set()
+        for value in values:
+            obj = objects.get(int(value)) if str(value).isdigit() else None
+            if obj is not None and obj.pk in seen:
+                obj = copy.copy(obj)
+            if obj is not None:
+                seen.add(obj.pk)
+            result.append(obj)
+        return result
+
+    def deconstruct(self):
+        _path, _args, kwargs = super().deconstruct()
+        return "stories.blocks.ArtworkChooserBlock", (), kwargs
+
+
 class StoryImageBlock(CaptionedImageBlock):
     """The shared captioned image, previewed in the block picker with an image from the library."""
 
@@ -69,7 +102,7 @@ class StoryImageBlock(CaptionedImageBlock):
 class ArtworkBlock(blocks.StructBlock):
     """One work, shown large with its price, availability and a link to buy or enquire."""
 
-    artwork = SnippetChooserBlock("artworks.Artwork", help_text=ARTWORK_HELP)
+    artwork = ArtworkChooserBlock(help_text=ARTWORK_HELP)
     caption = blocks.CharBlock(
         required=False, max_length=255, help_text="Why this work belongs in the story."
     )
@@ -105,7 +138,7 @@ class ArtworkGridBlock(blocks.StructBlock):
 
     heading = blocks.CharBlock(max_length=120, help_text="e.g. 'Shop the story'.")
     artworks = blocks.ListBlock(
-        SnippetChooserBlock("artworks.Artwork", help_text=ARTWORK_HELP),
+        ArtworkChooserBlock(help_text=ARTWORK_HELP),
         min_num=1,
         max_num=GRID_MAX_WORKS,
         collapsed=True,

@@ -180,7 +180,7 @@ def test_artist_page_lists_live_and_upcoming_drops_with_their_work(
     )  # fmt: skip
     DropPageFactory(title="Other Artist Drop", works=[ArtworkFactory()])
     client.get(artist.url)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(16):
         html = client.get(artist.url).content.decode()
     assert "Coming Drop" in html and "Open Drop" in html
     assert html.index("Open Drop") < html.index("Coming Drop")  # live first

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
@@ -86,14 +87,31 @@ def get_head(client, url: str) -> Head:
     return parse_head(response.content.decode())
 
 
-def sitemap_entries(client, **extra) -> dict[str, str | None]:
+def sitemap_documents(client, **extra) -> list[str]:
+    """The sitemaps that /sitemap.xml (a sitemap index) names, as paths with their query."""
     response = client.get("/sitemap.xml", **extra)
     assert response.status_code == 200
     root = ElementTree.fromstring(response.content)
+    assert root.tag == f"{{{SITEMAP_NS['sm']}}}sitemapindex"
+    documents = []
+    for loc in root.findall("sm:sitemap/sm:loc", SITEMAP_NS):
+        parts = urlsplit(loc.text)
+        documents.append(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    return documents
+
+
+def sitemap_entries(client, **extra) -> dict[str, str | None]:
+    """Every URL of every sitemap the index names, with its lastmod."""
     entries = {}
-    for url in root.findall("sm:url", SITEMAP_NS):
-        lastmod = url.find("sm:lastmod", SITEMAP_NS)
-        entries[url.find("sm:loc", SITEMAP_NS).text] = lastmod.text if lastmod is not None else None
+    for document in sitemap_documents(client, **extra):
+        response = client.get(document, **extra)
+        assert response.status_code == 200, document
+        root = ElementTree.fromstring(response.content)
+        for url in root.findall("sm:url", SITEMAP_NS):
+            lastmod = url.find("sm:lastmod", SITEMAP_NS)
+            loc = url.find("sm:loc", SITEMAP_NS).text
+            assert loc not in entries, f"{loc} is listed twice"
+            entries[loc] = lastmod.text if lastmod is not None else None
     return entries
 
 
@@ -130,10 +148,13 @@ def test_sitemap_urls_use_the_request_host(client):
     assert all(url.startswith("http://art.example.com/") for url in entries)
 
 
-def _sitemap_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get("/sitemap.xml").status_code == 200
-    return len(queries)
+def _sitemap_queries(client) -> list[int]:
+    counts = []
+    for document in ["/sitemap.xml", *sitemap_documents(client)]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(document).status_code == 200
+        counts.append(len(queries))
+    return counts
 
 
 def test_sitemap_query_count_does_not_grow_with_the_catalogue(client):
@@ -142,8 +163,24 @@ def test_sitemap_query_count_does_not_grow_with_the_catalogue(client):
     artist = ArtistPageFactory()
     ArtworkFactory.create_batch(3, artist=artist)
     assert _sitemap_queries(client) == before
-    # One query per page type (Wagtail's .specific()), plus a fixed few for the site and artworks.
-    assert before <= 20
+    # The index and each of its documents: a fixed few queries, whatever the page types.
+    assert max(before) <= 12
+
+
+def test_sitemap_index_pages_the_artworks(client, monkeypatch):
+    """Each document holds at most ``limit`` URLs; the index names as many as it takes."""
+    from core.sitemaps import ArtworkSitemap
+
+    monkeypatch.setattr(ArtworkSitemap, "limit", 50)
+    public = Artwork.objects.public().count()
+    documents = sitemap_documents(client)
+    artwork_documents = [d for d in documents if d.startswith("/sitemap-artworks.xml")]
+    assert len(artwork_documents) == -(-public // 50)
+    assert "/sitemap-artworks.xml?p=2" in artwork_documents
+    entries = sitemap_entries(client)  # no URL in two documents
+    assert len([url for url in entries if "/artworks/" in url and url.count("/") == 5]) == public
+    assert client.get("/sitemap-artworks.xml?p=999").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404
 
 
 # --- robots.txt -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,7 +13,9 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
 from core.csrf import confirmable
+from core.navigation import index_url
 from core.pages import PublicCacheMixin
+from core.paging import DeferredPaginator
 from core.ratelimits import TOO_MANY, over_limit
 
 ARTWORKS_PER_PAGE = 24
@@ -62,10 +63,9 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
         """The public URL of an artwork; looks the index page up once per request."""
         base = getattr(request, "_artwork_index_url", None) if request else None
         if base is None:
-            index = cls.objects.live().first()
-            if index is None:
+            base = index_url(cls, request)  # cached with the site's navigation
+            if not base:
                 return ""
-            base = index.get_url(request=request)
             if request is not None:
                 request._artwork_index_url = base
         return f"{base}{slug}/"
@@ -74,21 +74,13 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
 
     @path("")
     def browse(self, request: HttpRequest) -> HttpResponse:
-        from artworks.filters import ArtworkFilter, without_empty_parameters
-        from artworks.models import Artwork
+        from artworks.filters import without_empty_parameters
 
         # "?medium=&size=small" (a form submitted without JavaScript) becomes "?size=small".
         shorter = without_empty_parameters(request.GET)
         if shorter is not None:
             return redirect(f"{request.path}?{shorter}" if shorter else request.path)
-        # Problems are shown inline, not through messages: the page stays cacheable per URL.
-        artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public().for_listing())
-        problems = list(artwork_filter.problems)
-        paginator = Paginator(artwork_filter.qs, ARTWORKS_PER_PAGE)
-        page_number = request.GET.get("page") or 1
-        page_obj = paginator.get_page(page_number)
-        if str(page_number) != str(page_obj.number):
-            problems.append(f"There is no page {page_number}; showing page {page_obj.number}.")
+        artwork_filter, problems, page_obj = self.browse_listing(request)
         return self.render(
             request,
             context_overrides={
@@ -98,6 +90,26 @@ class ArtworkIndexPage(PublicCacheMixin, RoutablePageMixin, Page):
                 "query_without_page": artwork_filter.querystring_without("page"),
             },
         )
+
+    def browse_listing(self, request: HttpRequest):
+        """The filter, its problems and the page of works that browse shows for ``request``."""
+        from artworks.filters import ArtworkFilter
+        from artworks.models import Artwork
+
+        # Problems are shown inline, not through messages: the page stays cacheable per URL.
+        artwork_filter = ArtworkFilter(request.GET, queryset=Artwork.objects.public())
+        problems = list(artwork_filter.problems)
+        # Filters and order pick a page of ids (indexes answer that); only they get card data.
+        paginator = DeferredPaginator(
+            artwork_filter.qs,
+            ARTWORKS_PER_PAGE,
+            load=lambda pks: Artwork.objects.for_listing().filter(pk__in=pks),
+        )
+        page_number = request.GET.get("page") or 1
+        page_obj = paginator.get_page(page_number)
+        if str(page_number) != str(page_obj.number):
+            problems.append(f"There is no page {page_number}; showing page {page_obj.number}.")
+        return artwork_filter, problems, page_obj
 
     @path("<slug:slug>/")
     def artwork_detail(self, request: HttpRequest, slug: str) -> HttpResponse:
