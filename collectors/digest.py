@@ -44,11 +44,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -143,7 +144,16 @@ def news_by_collector(now: datetime) -> dict[int, News]:
         return {}
     follows = (
         FollowedArtist.objects.filter(artist_id__in=artist_ids, user__is_active=True)
-        .exclude(user__email="")
+        # Only to an address its owner has verified (allauth): never to a typo or a stranger.
+        .filter(
+            Exists(
+                EmailAddress.objects.filter(
+                    user_id=OuterRef("user_id"),
+                    email__iexact=OuterRef("user__email"),
+                    verified=True,
+                )
+            )
+        )
         .filter(Q(user__artist_alerts__isnull=True) | Q(user__artist_alerts__unsubscribed_at=None))
         .values_list("user_id", "artist_id", "followed_at")
     )

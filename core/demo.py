@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 def image_renditions(rng: random.Random) -> None:
     """Queue every live page's images (page sizes) and those the apps name (``IMAGES_HOOK``).
 
+    ``load_demo`` runs inside ``renditions.deferred()``: publishing the demo's works and pages
+    queued nothing, so this step is the one request for them all.
+
     With a worker, the renditions are made by ``core.tasks.make_renditions`` (through the
     outbox, in batches the workers share) while the loader goes on. On the embedded default
     (eager Celery, no worker) nothing is made here: the demo's ~10,000 renditions would hold
@@ -43,7 +46,7 @@ def image_renditions(rng: random.Random) -> None:
     with transaction.atomic():
         for role, ids in by_role.items():
             for start in range(0, len(ids), IMAGES_PER_TASK):
-                renditions.queue(ids[start : start + IMAGES_PER_TASK], role)
+                renditions.queue_now(ids[start : start + IMAGES_PER_TASK], role)
 
 
 STEPS = [image_renditions]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,6 +33,8 @@ from django.db import connection, models
 from django.http import HttpRequest, HttpResponse
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
+
+from core.seo import OG_IMAGE_SPEC
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ ARTWORK_SPECS = [
     *_expand("format-{webp,jpeg}", "max-{160x160,320x320}"),
     "max-2000x2000",
     "max-800x800",
+    OG_IMAGE_SPEC,  # link previews (og:image, JSON-LD)
 ]
 # Page images: heroes, portraits, cards of pages, blocks, search hits.
 PAGE_IMAGE_SPECS = [
@@ -60,6 +63,7 @@ PAGE_IMAGE_SPECS = [
     ),
     *_expand("format-{avif,webp,jpeg}", "fill-{400x300,800x600,400x500,800x1000}"),
     *_expand("format-{avif,webp,jpeg}", "width-{640,1280}"),
+    OG_IMAGE_SPEC,
 ]
 # What an artwork card shows (browse, artist, collection, drop pages): prefetched per list.
 CARD_SPECS = _expand("format-{avif,webp,jpeg}", "max-{400x400,800x800}")
@@ -74,6 +78,7 @@ IMAGES_HOOK = "artspot_images_needing_renditions"
 
 _lookup_only: ContextVar[bool] = ContextVar("artspot_renditions_lookup_only", default=False)
 _request: ContextVar[HttpRequest | None] = ContextVar("artspot_renditions_request", default=None)
+_deferred: ContextVar[bool] = ContextVar("artspot_renditions_deferred", default=False)
 # What requests queued lately, newest last (for logs and tests).
 queued: deque[tuple[int, tuple[str, ...]]] = deque(maxlen=200)
 _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="renditions")
@@ -218,8 +223,25 @@ def make(image_ids: Iterable[int], specs: list[str] | str) -> int:
     return done
 
 
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Queue nothing per publish inside the block: a bulk load (``load_demo``) asks for every
+    image's renditions once, in its last step (``core.demo``), with :func:`queue_now`."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def queue(image_ids: Iterable[int], role: str) -> None:
     """After the commit, make the renditions of ``role`` for these images (through the outbox)."""
+    if not _deferred.get():
+        queue_now(image_ids, role)
+
+
+def queue_now(image_ids: Iterable[int], role: str) -> None:
+    """:func:`queue`, even inside :func:`deferred`."""
     ids = sorted({int(pk) for pk in image_ids if pk})
     if not ids or not getattr(settings, "RENDITIONS_AHEAD", True):
         return

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import redis
 import time_machine
+from allauth.account.models import EmailAddress
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -39,10 +40,12 @@ NEXT_MORNING = MORNING + timedelta(days=1)
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 
-def collector(name: str, **extra):
-    return get_user_model().objects.create_user(
+def collector(name: str, verified: bool = True, **extra):
+    user = get_user_model().objects.create_user(
         username=name, email=f"{name}@example.com", password="a-long-passphrase-9", **extra
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
 
 
 def follow(user, artist, at: datetime) -> None:
@@ -103,6 +106,16 @@ def test_a_new_work_by_a_followed_artist_arrives_in_one_email_with_one_click_uns
     [sent] = Digest.objects.filter(user=ana)
     assert sent.outcome == DigestOutcome.SENT and sent.sent_at is not None
     assert OutboxMessage.objects.filter(task="collectors.tasks.send_digest").count() == 1
+
+
+def test_a_collector_whose_address_is_not_verified_gets_no_digest(run, ana, artist):
+    stranger = collector("unverified", verified=False)
+    follow(ana, artist, MORNING - timedelta(days=3))
+    follow(stranger, artist, MORNING - timedelta(days=3))
+    new_work(artist, "Tidal Ledger", MORNING - timedelta(hours=5))
+    assert run(MORNING) == 1
+    assert [m.to for m in mail.outbox] == [["ana@example.com"]]
+    assert not Digest.objects.filter(user=stranger).exists()
 
 
 def test_only_news_counts(run, ana, artist):

@@ -222,3 +222,14 @@ def test_on_the_embedded_default_load_demo_leaves_renditions_to_first_views(
     monkeypatch.setattr(renditions, "make", making_is_not_the_loaders_job)
     image_renditions(random.Random(1))
     assert not OutboxMessage.objects.filter(task=renditions.TASK).exists()
+
+
+def test_publishing_inside_a_bulk_load_queues_no_renditions(ahead, commits):
+    """load_demo publishes hundreds of works inside ``deferred()`` and asks once at its end."""
+    work = ArtworkFactory(live=False, images=1)
+    with commits(), renditions.deferred():
+        work.save_revision().publish()
+    assert not OutboxMessage.objects.filter(task=renditions.TASK).exists()
+    with commits():
+        work.save_revision().publish()
+    assert OutboxMessage.objects.filter(task=renditions.TASK).exists()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from artists.factories import ArtistPageFactory
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
-from core import seo
+from core import renditions, seo
 from shop import inventory
 from shop.models import Hold, Order
 from shop.offers import OfferState, offer_for
@@ -223,6 +223,7 @@ def test_artwork_page_has_canonical_description_open_graph_and_visual_artwork(cl
         description="<p>Salt &amp; light on <b>linen</b>.</p><p>Painted at the harbour.</p>",
     )
     url = f"{HOST}/artworks/{artwork.slug}/"
+    renditions.make([artwork.main_image.pk], "artwork")  # as publishing does (core.renditions)
 
     head = get_head(client, artwork.get_url())
 
@@ -347,13 +348,21 @@ def test_json_ld_serialiser_escapes_markup_characters():
 
 
 def _demo_url(kind: str) -> str:
+    """A demo page of this kind, its images' renditions made as publishing makes them."""
     from artists.models import ArtistPage
+    from home.models import HomePage
 
     if kind == "artwork":
-        return Artwork.objects.public().order_by("pk").first().get_url()
-    if kind == "artist":
-        return ArtistPage.objects.live().exclude(portrait=None).first().url
-    return "/"
+        artwork = Artwork.objects.public().order_by("pk").first()
+        renditions.make([item.image_id for item in artwork.gallery_images.all()], "artwork")
+        return artwork.get_url()
+    page = (
+        ArtistPage.objects.live().exclude(portrait=None).first()
+        if kind == "artist"
+        else HomePage.objects.get(depth=2)
+    )
+    renditions.make(renditions.images_of(page), "page")
+    return page.url
 
 
 @pytest.mark.parametrize(

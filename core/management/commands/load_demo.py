@@ -7,6 +7,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from artspot.task_backend import batched_tasks
+from core import renditions
 from core.demo_loader import DEMO_SEED, discover_steps, run_step
 
 # Outside a terminal (a log, CI, `make run | tee`), one plain line at most this often.
@@ -73,6 +74,8 @@ class Command(BaseCommand):
         with (
             # Index updates once per object at the end, not once per save through the outbox.
             batched_tasks(),
+            # Renditions once, in core.demo's last step, not per published work (see there).
+            renditions.deferred(),
             transaction.atomic(),
         ):
             bar = Progress(self, "Demo content", len(steps), "step", tty)
