@@ -33,6 +33,9 @@ class CustomImage(AbstractImage):
 
     # Renditions are made ahead and only looked up in a visitor's request (core.renditions).
 
+    def get_renditions(self, *filters: Filter | str) -> dict:
+        return super().get_renditions(*(renditions.shared_filter(f) for f in filters))
+
     def get_rendition(self, filter: Filter | str):
         if not renditions.lookup_only():
             return super().get_rendition(filter)

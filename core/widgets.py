@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-
-SELECTED = mark_safe(" selected")
 
 
 class LongSelect(forms.Select):
     """A ``<select>`` for hundreds or thousands of options (every artist, for a filter).
 
-    Django renders each option through a template (about a millisecond per ten options);
-    this writes the same HTML in one pass. No option groups.
+    Django renders each option through a template (about a millisecond per ten options), and
+    even ``format_html`` costs 15 ms for a thousand; this escapes and joins plain strings in one
+    pass (about 1 ms). No option groups.
     """
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, SELECTED if str(key) in chosen else "", label) for key, label in self.choices),
+        options = "".join(
+            f'<option value="{escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for key, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        # Safe: every key and label is escaped above, and flatatt escapes the attributes.
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308

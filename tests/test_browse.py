@@ -218,3 +218,41 @@ def test_form_controls_are_readable_and_touch_sized_on_phones():
     assert f"{controls} {{ font-size: max(16px, 1rem); }}" in css
     assert "select { min-height: 44px;" in css
     assert "minmax(min(100%, 15rem), 1fr)" in css and "minmax(11rem" not in css
+
+
+def _options(html: str) -> tuple[dict, list[tuple[str, str, bool]]]:
+    from html.parser import HTMLParser
+
+    found: dict = {"select": {}, "options": []}
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "select":
+                found["select"] = dict(attrs)
+            elif tag == "option":
+                attrs = dict(attrs)
+                found["options"].append([attrs.get("value"), "", "selected" in attrs])
+
+        def handle_data(self, data):
+            if found["options"]:
+                found["options"][-1][1] += data
+
+    Reader().feed(html)
+    return found["select"], [(value, text.strip(), on) for value, text, on in found["options"]]
+
+
+def test_the_fast_artist_select_writes_what_djangos_select_writes():
+    """LongSelect (a thousand artists in one pass) escapes and selects exactly as Django does."""
+    from django import forms
+
+    from core.widgets import LongSelect
+
+    choices = [("", "All artists"), ("tom-jerry", 'Tom & "Jerry" <b>'), ("x'y", "Zoë <script>")]
+    for value in ("x'y", "", "missing"):
+        fast = LongSelect(choices=choices).render("artist", value, attrs={"id": "id_artist"})
+        django_own = forms.Select(choices=choices).render(
+            "artist", value, attrs={"id": "id_artist"}
+        )
+        assert _options(fast) == _options(django_own)
+        assert "<b>" not in fast and "<script>" not in fast
+    assert _options(fast)[0] == {"name": "artist", "id": "id_artist"}

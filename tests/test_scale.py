@@ -36,6 +36,7 @@ ANALYZED = (
     "artists_artistpage",
     "taggit_tag",
     "core_customimage",
+    "wagtailsearch_indexentry",
 )
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
@@ -227,3 +228,23 @@ def test_browse_costs_the_same_queries_at_10000_works(catalogue, db, client, que
     with CaptureQueriesContext(connection) as captured:
         client.get(f"/artworks/?{query}")
     assert len(captured) <= 12, [q["sql"][:120] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("url", ["/search/?query=painting", "/search/?query=harbour&type=artworks"])
+def test_search_finds_matches_through_the_document_index(catalogue, db, client, url):
+    """Wagtail's PostgreSQL backend matches ``title || body``: the works' entries are found
+    through the GIN index on that expression (search/migrations/0001), never by reading every
+    work's entry. (Artists, stories and pages are a few hundred entries: the planner may read
+    their kind's entries through the content-type index.)"""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    matching = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "@@" in q["sql"] and 'FROM "artworks_artwork"' in q["sql"]
+    ]
+    assert matching, "no full-text query ran"
+    for sql in matching:
+        explained = plan(sql)
+        assert "search_indexentry_document" in explained, f"{sql}\n{explained}"
+        assert "Seq Scan on wagtailsearch_indexentry" not in explained, explained
