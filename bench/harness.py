@@ -143,3 +143,31 @@ def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _make_share(share: list[tuple[str, list[int]]]) -> int:
+    from core import renditions
+
+    return sum(renditions.make(ids, role) for role, ids in share)
+
+
+def make_renditions_ahead(processes: int = 2) -> tuple[int, float]:
+    """Every rendition the live site shows, made now in ``processes`` forked processes, as a
+    deploy's Celery workers make them after ``load_demo``: the pages measured then never show
+    an original in a rendition's place, and no web worker spends its time making them.
+    Existing renditions are kept (a second call is quick). Returns images looked at, seconds."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    from core.demo import rendition_jobs
+
+    started = time.monotonic()
+    shares: list[list[tuple[str, list[int]]]] = [[] for _ in range(processes)]
+    for role, ids in rendition_jobs().items():
+        for n in range(processes):
+            shares[n].append((role, ids[n::processes]))
+    connections.close_all()  # each forked process opens its own
+    with ProcessPoolExecutor(processes) as pool:
+        done = sum(pool.map(_make_share, shares))
+    return done, time.monotonic() - started

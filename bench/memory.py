@@ -1,11 +1,13 @@
 """Worker memory under a long mix of public pages: RSS after 5,000 and after 20,000 requests.
 
 gunicorn (2 sync workers, ``DEBUG`` off, Redis caches, the page cache on) serves a mix of public
-pages: the same addresses again (page-cache hits) and ever new ones (browse pages and filters,
-search queries: misses that render). The resident memory of each worker is read from /proc after
-a warm-up, after ``--first`` and after ``--second`` requests in all; the growth between the last
-two is the figure (target: under 20%). Uses the database ``bench/pages.py`` loaded
-(``--database-url``; run that first, or pass ``--load`` to load it here).
+pages: home, browse pages and sorts, every page kind and searches, anonymous (page-cache hits
+after a first view) and, for about a quarter, with a session cookie (rendered every time, as for
+a signed-in collector). Renditions are made ahead, as a deploy's workers make them. The
+resident memory of each worker is read from /proc after a warm-up, after ``--first`` and after
+``--second`` requests in all; the growth between the last two is the figure (target: under
+20%). Uses the database ``bench/pages.py`` loaded (``--database-url``; run that first, or pass
+``--load`` to load it here).
 
     .venv/bin/python bench/memory.py
     .venv/bin/python bench/memory.py --first 2000 --second 8000
@@ -59,14 +61,17 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 
 def addresses(urls: dict[str, str]):
-    """Endless mix: known pages (hits) and new addresses (misses that render)."""
+    """Endless mix of (path, signed in): known pages, browse pages and searches. Anonymous
+    visitors are answered from the page cache after a page's first view; a quarter of the
+    requests carry a session cookie, as a signed-in collector's do, and render every time."""
     fixed = list(urls.values())
     for n in itertools.count():
-        yield fixed[n % len(fixed)]
+        yield fixed[n % len(fixed)], n % 4 == 0
         if n % 3 == 0:
-            yield f"/artworks/?page={n % 13 + 1}&sort={'price' if n % 2 else 'newest'}"
+            yield f"/artworks/?page={n % 13 + 1}&sort={'price' if n % 2 else 'newest'}", n % 2 == 0
         if n % 5 == 0:
-            yield f"/search/?query={SEARCH_WORDS[n % len(SEARCH_WORDS)]}+{n % 29}"
+            words = f"{SEARCH_WORDS[n % len(SEARCH_WORDS)]}+{SEARCH_WORDS[n % 7]}"
+            yield f"/search/?query={words}", n % 4 == 1
 
 
 def drive(base: str, source, count: int, connections: int) -> int:
@@ -83,8 +88,8 @@ def drive(base: str, source, count: int, connections: int) -> int:
                 if remaining[0] <= 0:
                     break
                 remaining[0] -= 1
-                path = next(source)
-            conn.request("GET", path)
+                path, signed_in = next(source)
+            conn.request("GET", path, headers={"Cookie": "sessionid=bench"} if signed_in else {})
             response = conn.getresponse()
             response.read()
             if response.status >= 500:

@@ -34,6 +34,14 @@ def image_renditions(rng: random.Random) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         logger.info("Renditions are made in the background as the demo's pages are first viewed")
         return
+    with transaction.atomic():
+        for role, ids in rendition_jobs().items():
+            for start in range(0, len(ids), IMAGES_PER_TASK):
+                renditions.queue_now(ids[start : start + IMAGES_PER_TASK], role)
+
+
+def rendition_jobs() -> dict[str, list[int]]:
+    """The ids of every image the live site shows, by role (``renditions.ROLES``)."""
     jobs: dict[int, str] = {}
     for page in Page.objects.live().specific().iterator():
         jobs.update(dict.fromkeys(renditions.images_of(page), "page"))
@@ -43,10 +51,7 @@ def image_renditions(rng: random.Random) -> None:
     by_role: dict[str, list[int]] = defaultdict(list)
     for pk, role in sorted(jobs.items()):
         by_role[role].append(pk)
-    with transaction.atomic():
-        for role, ids in by_role.items():
-            for start in range(0, len(ids), IMAGES_PER_TASK):
-                renditions.queue_now(ids[start : start + IMAGES_PER_TASK], role)
+    return dict(by_role)
 
 
 STEPS = [image_renditions]
