@@ -1,11 +1,14 @@
-"""Two facts every public page asks the database for, kept in Redis: the site for a host, and
-whether any page view restriction exists.
+"""Facts every public page asks the database for, kept in Redis: the site for a host, its
+settings, and whether any page view restriction exists.
 
 * **Sites** (:func:`site_for_request`): Wagtail looks the ``Site`` up for every request (one
   query). Here one entry maps each host and port seen (at most :data:`MAX_HOSTS`) to its site,
   as Wagtail would pick it; :class:`SiteMiddleware` puts it on the request where Wagtail looks
   first. Renewed when a site is saved or deleted and when a page is published, unpublished,
   moved or deleted (the site's root page travels with it).
+* **Site settings** (:class:`CachedSiteSetting`): ``for_request`` (the templates' settings)
+  reads them from here; renewed when a setting is saved. ``for_site`` (the admin's edit form)
+  still reads the database.
 * **View restrictions** (:func:`any_view_restrictions`): Wagtail reads every restriction twice a
   page (``Page.get_view_restrictions`` with an ancestors query, and ``PageQuerySet.public()``),
   though most sites have none. While none exists both answer without a query
@@ -45,7 +48,8 @@ TIMEOUT = 3600
 MAX_HOSTS = 32
 SITES_KEY = "sites"
 RESTRICTIONS_KEY = "view-restrictions"
-KEYS = (SITES_KEY, RESTRICTIONS_KEY)
+SETTINGS_KEY = "site-settings"
+KEYS = (SITES_KEY, RESTRICTIONS_KEY, SETTINGS_KEY)
 _MISSING = object()
 
 
@@ -128,8 +132,9 @@ def site_for_request(request: HttpRequest):
 
 def forget_sites(**kwargs) -> None:
     """A site or the page tree changed: every host is looked up again after the commit."""
-    _drop(SITES_KEY)
-    _drop_after_commit(SITES_KEY)
+    for key in (SITES_KEY, SETTINGS_KEY):  # (settings go with their site)
+        _drop(key)
+        _drop_after_commit(key)
 
 
 class SiteMiddleware:
@@ -141,6 +146,48 @@ class SiteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request._wagtail_site = site_for_request(request)
         return self.get_response(request)
+
+
+# --- Site settings -------------------------------------------------------------------------------
+
+
+def site_setting(model: type, site) -> Any:
+    """``model.for_site(site)``, from the cache when it holds it."""
+    key = f"{model._meta.label_lower}:{site.pk}"
+    known = _call(lambda cache: cache.get(SETTINGS_KEY))
+    if isinstance(known, dict) and key in known:
+        return known[key]
+    instance = model.for_site(site)
+    if known is not _MISSING:
+        known = dict(known) if isinstance(known, dict) else {}
+        known[key] = instance
+        _call(lambda cache: cache.set(SETTINGS_KEY, known, TIMEOUT))
+    return instance
+
+
+class CachedSiteSetting:
+    """A ``BaseSiteSetting`` whose ``for_request`` costs no query once cached."""
+
+    @classmethod
+    def for_request(cls, request: HttpRequest):
+        from wagtail.models import Site
+
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        if site is None:
+            return super().for_request(request)  # Wagtail's own error
+        instance = site_setting(cls, site)
+        instance._request = request  # (as Wagtail does: page URLs relative to this request)
+        setattr(request, attr_name, instance)
+        return instance
+
+
+def forget_site_settings(sender, **kwargs) -> None:
+    if issubclass(sender, CachedSiteSetting) and not kwargs.get("raw"):
+        _drop(SETTINGS_KEY)
+        _drop_after_commit(SETTINGS_KEY)
 
 
 # --- View restrictions ---------------------------------------------------------------------------
@@ -215,6 +262,8 @@ def install() -> None:
 
     pre_save.connect(before_restriction_saved, sender=PageViewRestriction, dispatch_uid="lk-r1")
     post_delete.connect(restriction_removed, sender=PageViewRestriction, dispatch_uid="lk-r2")
+    post_save.connect(forget_site_settings, dispatch_uid="lk-t1")
+    post_delete.connect(forget_site_settings, dispatch_uid="lk-t2")
     post_save.connect(forget_sites, sender=Site, dispatch_uid="lk-s1")
     post_delete.connect(forget_sites, sender=Site, dispatch_uid="lk-s2")
     page_published.connect(forget_sites, dispatch_uid="lk-s3")

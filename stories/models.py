@@ -152,7 +152,11 @@ class StoryPage(PublicCacheMixin, Page):
         return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id]
 
     def get_context(self, request, *args, **kwargs):
+        from .blocks import read_artworks_once
+
         context = super().get_context(request, *args, **kwargs)
+        with read_artworks_once(self.body):
+            list(self.body)  # the blocks' values, their works read in one query
         context["story_index"] = self.get_parent()
         context["more_stories"] = (
             StoryPage.objects.sibling_of(self, inclusive=False)
