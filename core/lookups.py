@@ -3,9 +3,9 @@ settings, and whether any page view restriction exists.
 
 * **Sites** (:func:`site_for_request`): Wagtail looks the ``Site`` up for every request (one
   query). Here one entry maps each host and port seen (at most :data:`MAX_HOSTS`) to its site,
-  as Wagtail would pick it; :class:`SiteMiddleware` puts it on the request where Wagtail looks
-  first. Renewed when a site is saved or deleted and when a page is published, unpublished,
-  moved or deleted (the site's root page travels with it).
+  as Wagtail would pick it, answering ``Site.find_for_request`` when the request has none yet
+  (it is asked only when something needs the site). Renewed when a site is saved or deleted
+  and when a page is published, unpublished, moved or deleted (the root page travels with it).
 * **Site settings** (:class:`CachedSiteSetting`): ``for_request`` (the templates' settings)
   reads them from here; renewed when a setting is saved. ``for_site`` (the admin's edit form)
   still reads the database.
@@ -36,7 +36,7 @@ from typing import Any
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.request import split_domain_port
 from redis.exceptions import RedisError
 
@@ -114,14 +114,12 @@ def _drop_after_commit(key: str) -> None:
 
 def site_for_request(request: HttpRequest):
     """The ``Site`` Wagtail would find for ``request`` (``None`` when none matches)."""
-    from wagtail.models import Site
-
     hostname = split_domain_port(request._get_raw_host())[0]
     host = f"{hostname}:{request.get_port()}"
     known = _call(lambda cache: cache.get(SITES_KEY))
     if isinstance(known, dict) and host in known:
         return known[host]
-    site = Site._find_for_request(request)
+    site = _wagtail_find_for_request(request)
     if known is not _MISSING:
         known = dict(known) if isinstance(known, dict) else {}
         if len(known) < MAX_HOSTS:  # junk Host headers cannot grow the entry without bound
@@ -135,17 +133,6 @@ def forget_sites(**kwargs) -> None:
     for key in (SITES_KEY, SETTINGS_KEY):  # (settings go with their site)
         _drop(key)
         _drop_after_commit(key)
-
-
-class SiteMiddleware:
-    """Puts the cached site where ``Site.find_for_request`` looks first (``_wagtail_site``)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request._wagtail_site = site_for_request(request)
-        return self.get_response(request)
 
 
 # --- Site settings -------------------------------------------------------------------------------
@@ -240,14 +227,16 @@ def view_restrictions(page):
 
 
 _wagtail_private_q: Callable[[Any], Q]
+_wagtail_find_for_request: Callable[[HttpRequest], Any]
 _wagtail_view_restrictions: Callable[[Any], Any]
 
 
 def install() -> None:
-    """Route ``PageQuerySet.private_q`` (behind ``public()``, ``private()``, ``not_public()``)
-    and ``Page.get_view_restrictions`` (Wagtail's serve hook) through :func:`public_q` and
-    :func:`view_restrictions`; connect the signals that keep the entries true."""
-    global _wagtail_private_q, _wagtail_view_restrictions
+    """Route ``PageQuerySet.private_q`` (behind ``public()``, ``private()``, ``not_public()``),
+    ``Page.get_view_restrictions`` (Wagtail's serve hook) and ``Site._find_for_request`` (behind
+    ``Site.find_for_request``) through :func:`public_q`, :func:`view_restrictions` and
+    :func:`site_for_request`; connect the signals that keep the entries true."""
+    global _wagtail_private_q, _wagtail_view_restrictions, _wagtail_find_for_request
     from django.db.models.signals import post_delete, post_save, pre_save
     from wagtail.models import Page, PageViewRestriction, Site
     from wagtail.query import PageQuerySet
@@ -259,6 +248,8 @@ def install() -> None:
         PageQuerySet.private_q._artspot = True
         _wagtail_view_restrictions = Page.get_view_restrictions
         Page.get_view_restrictions = view_restrictions
+        _wagtail_find_for_request = Site._find_for_request
+        Site._find_for_request = staticmethod(site_for_request)
 
     pre_save.connect(before_restriction_saved, sender=PageViewRestriction, dispatch_uid="lk-r1")
     post_delete.connect(restriction_removed, sender=PageViewRestriction, dispatch_uid="lk-r2")

@@ -108,8 +108,6 @@ MIDDLEWARE = [
     "core.page_cache.PageCacheMiddleware",
     # Outside the admin, renditions are only looked up, never made (core.renditions).
     "core.renditions.LookupOnlyMiddleware",
-    # The request's Wagtail site from Redis, not a query (core.lookups).
-    "core.lookups.SiteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
