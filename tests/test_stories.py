@@ -70,7 +70,7 @@ def test_story_page_renders_its_blocks_within_query_budget(client, django_assert
     works = list(grid.value["artworks"])
     assert len(works) == 8
     client.get(story.url)  # the first view makes the image renditions
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(11):
         html = _html(client, story.url)
     assert "<h1>How to hang a salon wall</h1>" in html
     assert '<h2 class="block-heading">Plan on the floor first</h2>' in html
@@ -196,7 +196,7 @@ def test_draft_story_is_not_served(client):
 def test_story_index_lists_live_stories_newest_first(client, django_assert_max_num_queries):
     draft = StoryPageFactory(title="Hidden Draft", live=False)
     client.get("/stories/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(6):
         html = _html(client, "/stories/")
     positions = [
         html.index(f'href="{story.url}"')
