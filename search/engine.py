@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
@@ -196,7 +196,20 @@ class ArtworkResults(ResultType):
 
     def search_queryset(self, private_pages: Q | None = None) -> QuerySet:
         # Card data (availability, artist, images, tags) with the results: no second read.
-        return self.public_queryset().for_listing().prefetch_related("tags")
+        queryset = self.public_queryset().for_listing()
+        if not ranks_titles_first():
+            return queryset.prefetch_related("tags")
+        from django.contrib.postgres.aggregates import StringAgg
+
+        from artworks.models import ArtworkTag
+
+        names = (
+            ArtworkTag.objects.filter(content_object=OuterRef("pk"))
+            .values("content_object")
+            .annotate(names=StringAgg("tag__name", ", ", order_by="id"))
+            .values("names")
+        )
+        return queryset.annotate(tag_names=Subquery(names))
 
     def load(self, objects: Sequence[Model], request: HttpRequest | None) -> list[Model]:
         if all(getattr(obj, "listing_ready", False) for obj in objects):
@@ -222,7 +235,9 @@ class ArtworkResults(ResultType):
     def snippet_texts(self, obj: Any) -> list[str]:
         # The description first: it is the snippet when only the title or the artist matched.
         medium = " · ".join(part for part in (obj.medium_label, obj.materials) if part)
-        tags = ", ".join(tag.name for tag in obj.tags.all())
+        tags = getattr(obj, "tag_names", None)  # read with the results on PostgreSQL
+        if tags is None and "tag_names" not in obj.__dict__:
+            tags = ", ".join(tag.name for tag in obj.tags.all())
         return [text for text in (plain_text(obj.description), medium, tags) if text]
 
 

@@ -154,6 +154,18 @@ def test_snippet_marks_the_words_and_escapes_the_text(client, published, vardexa
     assert "“&lt;quartzel&gt;”" in html
 
 
+def test_a_match_in_the_themes_shows_them_as_the_snippet(client, published, vardexa):
+    def tagged() -> Artwork:
+        work = ArtworkFactory(title="Untitled", artist=vardexa, description="")
+        work.tags.add("brimvale", "coastal")
+        work.save()  # indexed with its tags at the commit
+        return work
+
+    published(tagged)
+    html = client.get(SEARCH, {"query": "brimvale"}).content.decode()
+    assert "<mark>brimvale</mark>, coastal" in _group(html, "artworks")
+
+
 # --- Never shown ---------------------------------------------------------------------------------
 
 
