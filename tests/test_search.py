@@ -332,13 +332,13 @@ def test_results_page_query_count_is_bounded(client, plenthors, django_assert_ma
     """
     broad = {"query": "painting"}  # the demo has paintings, painters and stories about painting
     client.get(SEARCH, broad)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(SEARCH, broad)
     assert len(response.context["groups"]) >= 4
 
     one_type = {"query": "plenthor", "type": "artworks"}
     client.get(SEARCH, one_type)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         response = client.get(SEARCH, one_type)
     assert len(response.context["results"]) == engine.RESULTS_PER_PAGE
 

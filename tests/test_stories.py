@@ -70,7 +70,7 @@ def test_story_page_renders_its_blocks_within_query_budget(client, django_assert
     works = list(grid.value["artworks"])
     assert len(works) == 8
     client.get(story.url)  # the first view makes the image renditions
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         html = _html(client, story.url)
     assert "<h1>How to hang a salon wall</h1>" in html
     assert '<h2 class="block-heading">Plan on the floor first</h2>' in html
