@@ -20,12 +20,16 @@ def _page_tree_changed(sender, **kwargs) -> None:
 
 @receiver(post_save, sender=PageViewRestriction)
 @receiver(post_delete, sender=PageViewRestriction)
-def _privacy_changed(sender, **kwargs) -> None:
-    """A section made private or public again: menus and every cached page follow."""
+def _privacy_changed(sender, instance, **kwargs) -> None:
+    """A section made private or public again: menus, every page the origin keeps and the
+    section's pages in CloudFront follow."""
     if kwargs.get("raw"):
         return
     forget_menus()
     page_cache.invalidate_all()
+    section = Page.objects.filter(pk=instance.page_id).first()  # gone with a deleted page
+    if section is not None:
+        frontend_cache.purge_pages(section.get_descendants(inclusive=True).live())
 
 
 @receiver(post_delete)

@@ -125,3 +125,49 @@ def test_junk_hosts_cannot_grow_the_entry(rf):
     for n in range(lookups.MAX_HOSTS + 10):
         assert lookups.site_for_request(rf.get("/", HTTP_HOST=f"junk{n}.example")) is not None
     assert len(caches["lookups"].get(lookups.SITES_KEY)) == lookups.MAX_HOSTS
+
+
+def test_site_settings_cost_no_query_and_a_change_shows_at_once(client, story):
+    from core.models import SiteSettings
+
+    client.get(story.url)
+    queries = _sql(client, story.url)
+    assert not [sql for sql in queries if "core_sitesettings" in sql]
+
+    settings_row = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings_row.footer_text = "<p>Open late on Thursdays, brimvale hours.</p>"
+    settings_row.save()  # no commit callbacks run: dropped at once
+
+    assert "brimvale hours" in client.get(story.url).text
+
+
+# --- Routing to a child of a one-type index ----------------------------------------------------
+
+
+def test_a_story_is_routed_to_in_one_query_per_level(client, story):
+    index = story.get_parent().specific
+    request = client.get("/").wsgi_request
+    with CaptureQueriesContext(connection) as captured:
+        found = index.route(request, [story.slug])
+    assert found.page == story and type(found.page) is StoryPage
+    assert len(captured) == 1
+    assert found.page.get_parent() == index  # no query: the parent travels with it
+
+
+def test_an_index_route_wins_over_a_child_and_a_miss_is_a_404(client, story):
+    from stories.factories import StoryPageFactory
+
+    index = story.get_parent().specific
+    StoryPageFactory(parent=index, title="Feed", slug="feed")
+    assert client.get(f"{index.url}feed/rss/")["Content-Type"].startswith("application/rss")
+    assert client.get(f"{index.url}no-such-story/").status_code == 404
+
+
+def test_a_child_of_another_type_is_still_found(client, story):
+    """Page-type rules are the admin's; a page added in code under an index still routes."""
+    from home.models import StandardPage
+
+    index = story.get_parent().specific
+    index.add_child(instance=StandardPage(title="Odd one out", slug="odd-one-out"))
+    response = client.get(f"{index.url}odd-one-out/")
+    assert response.status_code == 200 and "Odd one out" in response.text
