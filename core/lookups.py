@@ -14,7 +14,8 @@ settings, and whether any page view restriction exists.
   though most sites have none. While none exists both answer without a query
   (:func:`view_restrictions`, :func:`public_q`). Adding one must take effect at once: the
   entry is dropped *before* the row is saved (if Redis cannot drop it, the save is refused) and
-  again after the commit (a reader may have cached "none" in between).
+  marked renewing for :data:`RENEWING_SECONDS` after the commit, so that a reader which read
+  "none" from the database before the commit cannot write it back (readers only add).
 
 Outages: the ``lookups`` cache alias raises its errors (as ``pages`` does, unlike ``default``).
 A Redis error makes the answer come from the database, Redis is not asked again for
@@ -50,6 +51,8 @@ SITES_KEY = "sites"
 RESTRICTIONS_KEY = "view-restrictions"
 SETTINGS_KEY = "site-settings"
 KEYS = (SITES_KEY, RESTRICTIONS_KEY, SETTINGS_KEY)
+RENEWING = "renewing"  # an entry just dropped after a commit
+RENEWING_SECONDS = 5
 _MISSING = object()
 
 
@@ -106,7 +109,22 @@ def _drop(key: str) -> bool:
 
 
 def _drop_after_commit(key: str) -> None:
-    transaction.on_commit(lambda: _drop(key), robust=True)
+    """After the commit, mark ``key`` as renewing for :data:`RENEWING_SECONDS`: a reader that
+    read the database before the commit cannot write its stale answer back meanwhile (readers
+    write only where nothing is, :func:`_remember`)."""
+    transaction.on_commit(
+        lambda: _call(lambda cache: cache.set(key, RENEWING, RENEWING_SECONDS)), robust=True
+    )
+
+
+def _remember(key: str, known: Any, value: Any) -> None:
+    """Write what was read from the database: added where nothing was; a dict entry extended
+    (a change racing this read-modify-write is bounded by :data:`TIMEOUT`); never over
+    :data:`RENEWING`."""
+    if known is None:
+        _call(lambda cache: cache.add(key, value, TIMEOUT))
+    elif isinstance(known, dict) and isinstance(value, dict):
+        _call(lambda cache: cache.set(key, known | value, TIMEOUT))
 
 
 # --- Sites ---------------------------------------------------------------------------------------
@@ -120,11 +138,8 @@ def site_for_request(request: HttpRequest):
     if isinstance(known, dict) and host in known:
         return known[host]
     site = _wagtail_find_for_request(request)
-    if known is not _MISSING:
-        known = dict(known) if isinstance(known, dict) else {}
-        if len(known) < MAX_HOSTS:  # junk Host headers cannot grow the entry without bound
-            known[host] = site
-            _call(lambda cache: cache.set(SITES_KEY, known, TIMEOUT))
+    if not isinstance(known, dict) or len(known) < MAX_HOSTS:  # junk Host headers: bounded
+        _remember(SITES_KEY, known, {host: site})
     return site
 
 
@@ -145,10 +160,7 @@ def site_setting(model: type, site) -> Any:
     if isinstance(known, dict) and key in known:
         return known[key]
     instance = model.for_site(site)
-    if known is not _MISSING:
-        known = dict(known) if isinstance(known, dict) else {}
-        known[key] = instance
-        _call(lambda cache: cache.set(SETTINGS_KEY, known, TIMEOUT))
+    _remember(SETTINGS_KEY, known, {key: instance})
     return instance
 
 
@@ -188,8 +200,7 @@ def any_view_restrictions() -> bool:
     if isinstance(known, bool):
         return known
     exists = PageViewRestriction.objects.exists()
-    if known is not _MISSING:
-        _call(lambda cache: cache.set(RESTRICTIONS_KEY, exists, TIMEOUT))
+    _remember(RESTRICTIONS_KEY, known, exists)
     return exists
 
 

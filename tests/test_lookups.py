@@ -78,6 +78,18 @@ def test_a_removed_restriction_is_learnt_at_the_commit(
     assert story.title in client.get(StoryIndexPage.objects.live().first().url).text
 
 
+def test_a_reader_racing_the_commit_cannot_write_back_none(
+    story, django_capture_on_commit_callbacks
+):
+    # A request found nothing cached and read "no restriction" from the database; meanwhile an
+    # editor's restriction commits; then the request writes what it read.
+    caches["lookups"].delete(lookups.RESTRICTIONS_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        _restrict(story)
+    lookups._remember(lookups.RESTRICTIONS_KEY, None, False)
+    assert lookups.any_view_restrictions() is True
+
+
 def test_without_redis_a_restriction_cannot_be_saved_unseen(client, story, settings, caplog):
     client.get(story.url)  # "none" cached while Redis answered
     settings.CACHES = {**settings.CACHES, "lookups": UNREACHABLE}
