@@ -13,11 +13,12 @@ class CoreConfig(AppConfig):
         from django.conf import settings
         from django.core.signals import request_finished
 
-        from . import signal_handlers  # noqa: F401
+        from . import lookups, signal_handlers  # noqa: F401
         from .client_address import forget_after_request
         from .db_routing import pin_to_primary
         from .email import record_tracking_event
 
+        lookups.install()
         request_finished.connect(forget_after_request, dispatch_uid="core.client_address")
         tracking.connect(record_tracking_event, dispatch_uid="core.email.record_tracking_event")
         # Celery tasks read the primary, also a task run eagerly inside an anonymous page.

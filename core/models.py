@@ -15,6 +15,7 @@ from wagtail.images.models import AbstractImage, AbstractRendition, Filter, Imag
 
 from . import renditions
 from .blocks import SocialLinkBlock
+from .lookups import CachedSiteSetting
 
 
 class CustomImage(AbstractImage):
@@ -116,7 +117,7 @@ def _unique_name(path: str, max_length: int = 100) -> str:
 
 
 @register_setting(icon="site")
-class SiteSettings(BaseSiteSetting):
+class SiteSettings(CachedSiteSetting, BaseSiteSetting):
     """Contact details, social links, footer text and analytics, edited under Settings."""
 
     contact_email = models.EmailField(blank=True)

@@ -1,7 +1,7 @@
 """Behaviour shared by every public page type."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
@@ -63,7 +63,28 @@ def apply_public_cache_headers(request: HttpRequest, response: HttpResponse) -> 
 
 
 class PublicCacheMixin:
-    """Send ``Cache-Control`` so CloudFront can keep anonymous views of a page."""
+    """Send ``Cache-Control`` so CloudFront can keep anonymous views of a page; route to a child
+    in one query when the page allows one child type only."""
+
+    def route(self, request: HttpRequest, path_components: list[str]):
+        """Wagtail reads the child's base row, then its specific row; an index whose children are
+        all one model (stories, artists, drops, collections) reads the specific row at once. A
+        route of a routable page still wins, and a miss falls back to Wagtail's own lookup."""
+        allowed = type(self).allowed_subpage_models()
+        if not path_components or len(allowed) != 1:
+            return super().route(request, path_components)
+        if hasattr(self, "resolve_subpage") and self.live:
+            try:
+                self.resolve_subpage("/" + "/".join(path_components) + "/")
+            except Http404:
+                pass
+            else:
+                return super().route(request, path_components)  # one of this page's routes
+        child = allowed[0].objects.child_of(self).filter(slug=path_components[0]).first()
+        if child is None:
+            return super().route(request, path_components)
+        child._cached_parent_obj = self
+        return child.route(request, path_components[1:])
 
     def serve(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return apply_public_cache_headers(request, super().serve(request, *args, **kwargs))

@@ -2,7 +2,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from . import frontend_cache, page_cache, renditions
@@ -16,6 +16,20 @@ from .navigation import forget_menus
 def _page_tree_changed(sender, **kwargs) -> None:
     forget_menus()
     page_cache.invalidate_all()
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def _privacy_changed(sender, instance, **kwargs) -> None:
+    """A section made private or public again: menus, every page the origin keeps and the
+    section's pages in CloudFront follow."""
+    if kwargs.get("raw"):
+        return
+    forget_menus()
+    page_cache.invalidate_all()
+    section = Page.objects.filter(pk=instance.page_id).first()  # gone with a deleted page
+    if section is not None:
+        frontend_cache.purge_pages(section.get_descendants(inclusive=True).live())
 
 
 @receiver(post_delete)

@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
@@ -98,6 +98,11 @@ class ResultType:
         """What suggestions come from: the public objects, with what the subtitle needs."""
         return self.public_queryset(private_pages)
 
+    def search_queryset(self, private_pages: Q | None = None) -> QuerySet:
+        """What results come from: the public objects, with what a result shows if it can be
+        read in the same query."""
+        return self.public_queryset(private_pages)
+
     def load(self, objects: Sequence[Model], request: HttpRequest | None) -> list[Model]:
         """The objects ready for display (related rows fetched), in the same order."""
         return list(objects)
@@ -160,11 +165,6 @@ class PageResultType(ResultType):
             queryset = queryset.select_related(image_field)
         return queryset
 
-    def load(self, objects: Sequence[Model], request: HttpRequest | None) -> list[Model]:
-        images = [image for image, _alt in map(self.image, objects) if image is not None]
-        prefetch_related_objects(images, "renditions")
-        return list(objects)
-
     def image(self, obj: Any) -> tuple[Any, str]:
         image_field = self._image_field(type(obj))
         return (getattr(obj, image_field), "") if image_field else (None, "")
@@ -194,13 +194,31 @@ class ArtworkResults(ResultType):
     def autocomplete_queryset(self, private_pages: Q | None = None) -> QuerySet:
         return self.public_queryset().select_related("artist")
 
+    def search_queryset(self, private_pages: Q | None = None) -> QuerySet:
+        # Card data (availability, artist, images, tags) with the results: no second read.
+        queryset = self.public_queryset().for_listing()
+        if not ranks_titles_first():
+            return queryset.prefetch_related("tags")
+        from django.contrib.postgres.aggregates import StringAgg
+
+        from artworks.models import ArtworkTag
+
+        names = (
+            ArtworkTag.objects.filter(content_object=OuterRef("pk"))
+            .values("content_object")
+            .annotate(names=StringAgg("tag__name", ", ", order_by="id"))
+            .values("names")
+        )
+        return queryset.annotate(tag_names=Subquery(names))
+
     def load(self, objects: Sequence[Model], request: HttpRequest | None) -> list[Model]:
+        if all(getattr(obj, "listing_ready", False) for obj in objects):
+            return list(objects)
         model = self.get_model()
-        # Card data (availability, artist, first image and its renditions, tags) in fixed queries.
         loaded = (
             model.objects.public()
             .for_listing()
-            .prefetch_related("gallery_images__image__renditions", "tags")
+            .prefetch_related("tags")
             .in_bulk([obj.pk for obj in objects])
         )
         return [loaded[obj.pk] for obj in objects if obj.pk in loaded]
@@ -217,7 +235,9 @@ class ArtworkResults(ResultType):
     def snippet_texts(self, obj: Any) -> list[str]:
         # The description first: it is the snippet when only the title or the artist matched.
         medium = " · ".join(part for part in (obj.medium_label, obj.materials) if part)
-        tags = ", ".join(tag.name for tag in obj.tags.all())
+        tags = getattr(obj, "tag_names", None)  # read with the results on PostgreSQL
+        if tags is None and "tag_names" not in obj.__dict__:
+            tags = ", ".join(tag.name for tag in obj.tags.all())
         return [text for text in (plain_text(obj.description), medium, tags) if text]
 
 
@@ -368,7 +388,7 @@ def ranks_titles_first() -> bool:
 
 def _search(result_type: ResultType, query: SearchQuery, private_pages: Q | None = None):
     backend = get_search_backend()
-    queryset = result_type.public_queryset(private_pages)
+    queryset = result_type.search_queryset(private_pages)
     if not ranks_titles_first():
         return TitleMatchesFirst(backend, query.searchable, queryset)
     return backend.search(query.searchable, queryset, operator=OPERATOR, order_by_relevance=True)
@@ -380,8 +400,70 @@ def _hits(
     query: SearchQuery,
     request: HttpRequest | None,
 ) -> list[Hit]:
+    return _hits_of([(result_type, result_type.load(objects, request))], query, request)[0]
+
+
+def _hits_of(
+    loaded: list[tuple[ResultType, list[Model]]], query: SearchQuery, request: HttpRequest | None
+) -> list[list[Hit]]:
+    """Hits for each type's loaded objects; every thumbnail's renditions read in one query."""
+    from core import renditions
+
+    images = [
+        image
+        for result_type, objects in loaded
+        for image, _alt in map(result_type.image, objects)
+        if image is not None
+    ]
+    renditions.prefetch(images)
     pattern = term_pattern(query.terms)
-    return [result_type.hit(obj, pattern, request) for obj in result_type.load(objects, request)]
+    return [[t.hit(obj, pattern, request) for obj in objects] for t, objects in loaded]
+
+
+def _page_groups(
+    page_types: list[PageResultType], query: SearchQuery
+) -> list[tuple[PageResultType, int, list[Model]]]:
+    """Every page type's count and best pages from one search over the pages (PostgreSQL ranks
+    each page alone, so each type's order is the order its own search would give), and one
+    query per model shown for their fields."""
+    from django.contrib.contenttypes.models import ContentType
+
+    other = next((t for t in page_types if isinstance(t, OtherPageResults)), None)
+    by_model = {t.get_model(): t for t in page_types if t is not other}
+    type_of_content = {
+        ContentType.objects.get_for_model(model, for_concrete_model=False).pk: result_type
+        for model, result_type in by_model.items()
+    }
+    queryset = Page.objects.live().public().filter(depth__gt=1)
+    if other is None:
+        queryset = queryset.type(*by_model)
+    found: dict[PageResultType, list[Page]] = {t: [] for t in page_types}
+    backend = get_search_backend()
+    for page in backend.search(
+        query.searchable, queryset, operator=OPERATOR, order_by_relevance=True
+    ):
+        found[type_of_content.get(page.content_type_id, other)].append(page)
+    groups = []
+    for result_type in page_types:
+        pages = found[result_type]
+        if pages:
+            top = pages[: result_type.group_size]
+            groups.append((result_type, len(pages), _specific(result_type, top)))
+    return groups
+
+
+def _specific(result_type: PageResultType, pages: list[Page]) -> list[Model]:
+    """``pages`` as their own models, in order: one query per model."""
+    ids_by_model: dict[type[Model], list[int]] = {}
+    for page in pages:
+        ids_by_model.setdefault(page.specific_class or type(page), []).append(page.pk)
+    loaded: dict[int, Model] = {}
+    for model, ids in ids_by_model.items():
+        queryset = model.objects.filter(pk__in=ids)
+        if image_field := result_type._image_field(model):
+            queryset = queryset.select_related(image_field)
+        loaded |= queryset.in_bulk()
+    return [loaded[page.pk] for page in pages if page.pk in loaded]
 
 
 def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> list[Group]:
@@ -389,14 +471,25 @@ def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> li
     results are left out."""
     if not query:
         return []
-    groups = []
+    found: list[tuple[ResultType, int, list[Model]]] = []
+    types = available_types()
+    page_types = [t for t in types if isinstance(t, PageResultType)]
+    one_page_search = ranks_titles_first() and len(page_types) > 1
     private_pages = _private_pages()
-    for result_type in available_types():
+    for result_type in types:
+        if one_page_search and result_type in page_types:
+            continue
         results = _search(result_type, query, private_pages)
         count = results.count()
         if count:
             top = list(results[: result_type.group_size])
-            groups.append(Group(result_type, count, _hits(result_type, top, query, request)))
+            found.append((result_type, count, result_type.load(top, request)))
+    if one_page_search:
+        found += _page_groups(page_types, query)
+    hits = _hits_of([(t, objects) for t, _count, objects in found], query, request)
+    groups = [
+        Group(t, count, type_hits) for (t, count, _), type_hits in zip(found, hits, strict=True)
+    ]
     # In the suggestions' order: a visitor typing a name sees the artist before their works.
     return sorted(groups, key=lambda group: _suggestion_place(group.type))
 

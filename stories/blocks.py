@@ -9,6 +9,10 @@ silently drops out of the public page; editors see a note about it in preview.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from django.http import HttpRequest
 from wagtail import blocks
@@ -66,6 +70,38 @@ def _latest_public_artworks(count: int) -> list:
     return list(Artwork.objects.public().order_by("-first_published_at")[:count])
 
 
+# Works read once for a whole story body (:func:`read_artworks_once`), by id.
+_read: ContextVar[dict[int, Any] | None] = ContextVar("stories_artworks_read", default=None)
+
+
+def _artwork_ids(raw: Any) -> Iterator[int]:
+    """The chosen works' ids in a body's raw data (single works, grids' items)."""
+    if isinstance(raw, dict):
+        if raw.get("type") in {"artwork", "artwork_grid"} and isinstance(raw.get("value"), dict):
+            value = raw["value"]
+            for item in [value.get("artwork"), *(value.get("artworks") or [])]:
+                item = item.get("value") if isinstance(item, dict) else item
+                if str(item).isdigit():
+                    yield int(item)
+    elif isinstance(raw, list):
+        for item in raw:
+            yield from _artwork_ids(item)
+
+
+@contextmanager
+def read_artworks_once(body: Any) -> Iterator[None]:
+    """Inside the block, the body's artwork and grid blocks share one query for their works
+    (each block type would read its own otherwise)."""
+    from artworks.models import Artwork
+
+    ids = sorted(set(_artwork_ids(list(getattr(body, "raw_data", []) or []))))
+    token = _read.set(Artwork.objects.for_listing().in_bulk(ids) if ids else {})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
 class ArtworkChooserBlock(SnippetChooserBlock):
     """Chooses a work; the page reads the chosen works once, with what a card shows."""
 
@@ -75,7 +111,11 @@ class ArtworkChooserBlock(SnippetChooserBlock):
     def bulk_to_python(self, values):
         from artworks.models import Artwork
 
-        objects = Artwork.objects.for_listing().in_bulk([v for v in values if v is not None])
+        wanted = [int(v) for v in values if v is not None and str(v).isdigit()]
+        objects = dict(_read.get() or {})
+        missing = [pk for pk in wanted if pk not in objects]
+        if missing:
+            objects |= Artwork.objects.for_listing().in_bulk(missing)
         result, seen = [], set()
         for value in values:
             obj = objects.get(int(value)) if str(value).isdigit() else None

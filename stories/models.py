@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -146,13 +147,27 @@ class StoryPage(PublicCacheMixin, Page):
         """The related artists collectors can visit (live and public), in the editor's order."""
         from artists.models import ArtistPage
 
-        ids = [item.artist_id for item in self.related_artists.all()]
-        found = ArtistPage.objects.live().public().filter(pk__in=ids).select_related("portrait")
-        by_id = {artist.pk: artist for artist in found}
-        return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id]
+        artists = ArtistPage.objects.live().public().select_related("portrait")
+        if self.related_artists.is_deferring:
+            # Held in memory (a preview, a revision): not in the database yet.
+            ids = [item.artist_id for item in self.related_artists.all()]
+            by_id = {artist.pk: artist for artist in artists.filter(pk__in=ids)}
+            return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id]
+        # Saved: one query, in the editor's order (an artist listed twice, at its first place).
+        rows = StoryRelatedArtist.objects.filter(page=self)
+        first_place = rows.filter(artist=OuterRef("pk")).order_by("sort_order").values("sort_order")
+        return list(
+            artists.filter(pk__in=rows.values("artist_id"))
+            .annotate(place=Subquery(first_place[:1]))
+            .order_by("place", "pk")
+        )
 
     def get_context(self, request, *args, **kwargs):
+        from .blocks import read_artworks_once
+
         context = super().get_context(request, *args, **kwargs)
+        with read_artworks_once(self.body):
+            list(self.body)  # the blocks' values, their works read in one query
         context["story_index"] = self.get_parent()
         context["more_stories"] = (
             StoryPage.objects.sibling_of(self, inclusive=False)

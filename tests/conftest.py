@@ -16,7 +16,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _empty_caches():
     """Each test starts with empty caches (Redis keeps them between tests otherwise)."""
-    for alias in ("default", "renditions", "ratelimit", "pages"):
+    for alias in ("default", "renditions", "ratelimit", "pages", "lookups"):
         caches[alias].clear()
     yield
 

@@ -221,7 +221,7 @@ def test_detail_page_shows_everything_a_collector_needs(client, django_assert_ma
     ArtworkFactory(artist=artwork.artist, title="Harbour Grid II")
     url = f"/artworks/{artwork.slug}/"
     client.get(url)  # renditions are made on the first view
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(11):
         response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -333,7 +333,7 @@ def test_artist_page_lists_live_works_available_first(client, django_assert_max_
     ArtworkFactory(artist=artist, title="Available Work")
     ArtworkFactory(artist=artist, title="Draft Work", live=False)
     client.get(artist.url)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         html = client.get(artist.url).content.decode()
     assert html.index("Available Work") < html.index("Sold Work")
     assert "Draft Work" not in html
@@ -341,7 +341,7 @@ def test_artist_page_lists_live_works_available_first(client, django_assert_max_
         ArtworkFactory(artist=artist, title=f"More Work {n}")
     place_hold(ArtworkFactory(artist=artist, title="Held Work"))
     client.get(artist.url)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         html = client.get(artist.url).content.decode()
     assert "More Work 2" in html and "Held Work" in html
     held_card = html[html.index("Held Work") :].split("</li>")[0]

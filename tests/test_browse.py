@@ -202,7 +202,7 @@ def test_page_beyond_the_end_says_so(client):
 
 def test_browse_query_count_is_bounded(client, django_assert_max_num_queries):
     client.get("/artworks/")  # renditions are made on the first view
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = client.get("/artworks/")
     assert response.status_code == 200
     assert len(response.context["artworks"]) == 24

@@ -32,7 +32,7 @@ def test_public_pages_stay_shared_with_the_account_link(client, django_assert_ma
         assert not anonymous.cookies, path
         assert 'href="/accounts/">Account</a>' in anonymous.text
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         Client().get("/")  # the home page's budget (docs/decisions.md), renditions cached now
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 START = datetime(2027, 5, 4, 17, 0, 0, tzinfo=UTC)
 END = START + timedelta(days=3)
 ISO_START = timezone.localtime(START).isoformat()  # as the `c` date format writes it
-HOME_QUERY_BUDGET = 12  # tests/test_foundation_pages.py: the home page's steady state
+HOME_QUERY_BUDGET = 8  # tests/test_foundation_pages.py: the home page's steady state
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_artist_page_lists_live_and_upcoming_drops_with_their_work(
     )  # fmt: skip
     DropPageFactory(title="Other Artist Drop", works=[ArtworkFactory()])
     client.get(artist.url)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(8):
         html = client.get(artist.url).content.decode()
     assert "Coming Drop" in html and "Open Drop" in html
     assert html.index("Open Drop") < html.index("Coming Drop")  # live first

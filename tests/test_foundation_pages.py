@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_home_page_shows_demo_content_within_query_budget(client, django_assert_max_num_queries):
     """Steady state: the first view makes the image renditions, later views find them cached."""
     client.get("/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()

@@ -302,3 +302,21 @@ def test_publishing_a_drop_purges_it_and_its_works_in_one_invalidation(
 def test_a_malformed_distribution_id_stops_the_start(value):
     with pytest.raises(ImproperlyConfigured, match="CLOUDFRONT_DISTRIBUTION_ID"):
         frontend_cache_settings(value)
+
+
+def test_making_a_section_private_purges_its_pages(cloudfront, django_capture_on_commit_callbacks):
+    """CloudFront must stop answering for a section as soon as it needs a password."""
+    from wagtail.models import PageViewRestriction
+
+    from stories.models import StoryIndexPage
+
+    index = StoryIndexPage.objects.live().first()
+    story = index.get_children().live().first()
+    cloudfront.configure()
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=index, restriction_type=PageViewRestriction.PASSWORD, password="a-secret"
+        )
+    relay_purges()
+    [paths] = invalidations(cloudfront)
+    assert {_path(index), _path(story)} <= set(paths)

@@ -74,7 +74,7 @@ def test_a_stand_in_is_asked_for_once_and_costs_no_query_the_second_time(
     assert len(renditions.queued) == first  # not asked again
     # Remembered: a rendition missing costs no query per view (the page's budget, as in
     # tests/test_artworks.py).
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(11):
         client.get(url)
 
 

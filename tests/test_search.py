@@ -154,6 +154,18 @@ def test_snippet_marks_the_words_and_escapes_the_text(client, published, vardexa
     assert "“&lt;quartzel&gt;”" in html
 
 
+def test_a_match_in_the_themes_shows_them_as_the_snippet(client, published, vardexa):
+    def tagged() -> Artwork:
+        work = ArtworkFactory(title="Untitled", artist=vardexa, description="")
+        work.tags.add("brimvale", "coastal")
+        work.save()  # indexed with its tags at the commit
+        return work
+
+    published(tagged)
+    html = client.get(SEARCH, {"query": "brimvale"}).content.decode()
+    assert "<mark>brimvale</mark>, coastal" in _group(html, "artworks")
+
+
 # --- Never shown ---------------------------------------------------------------------------------
 
 
@@ -320,18 +332,18 @@ def test_results_page_query_count_is_bounded(client, plenthors, django_assert_ma
     """
     broad = {"query": "painting"}  # the demo has paintings, painters and stories about painting
     client.get(SEARCH, broad)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(11):
         response = client.get(SEARCH, broad)
     assert len(response.context["groups"]) >= 4
 
     one_type = {"query": "plenthor", "type": "artworks"}
     client.get(SEARCH, one_type)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(3):
         response = client.get(SEARCH, one_type)
     assert len(response.context["results"]) == engine.RESULTS_PER_PAGE
 
     client.get(AUTOCOMPLETE, {"q": "plenth"})
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(4):
         client.get(AUTOCOMPLETE, {"q": "plenth"})
 
 

@@ -70,7 +70,7 @@ def test_story_page_renders_its_blocks_within_query_budget(client, django_assert
     works = list(grid.value["artworks"])
     assert len(works) == 8
     client.get(story.url)  # the first view makes the image renditions
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(10):
         html = _html(client, story.url)
     assert "<h1>How to hang a salon wall</h1>" in html
     assert '<h2 class="block-heading">Plan on the floor first</h2>' in html
@@ -196,7 +196,7 @@ def test_draft_story_is_not_served(client):
 def test_story_index_lists_live_stories_newest_first(client, django_assert_max_num_queries):
     draft = StoryPageFactory(title="Hidden Draft", live=False)
     client.get("/stories/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(6):
         html = _html(client, "/stories/")
     positions = [
         html.index(f'href="{story.url}"')
@@ -363,3 +363,23 @@ def test_story_page_helpers_build_a_readable_body(client):
     assert '<h2 class="block-heading">A heading</h2>' in html
     assert '<div class="rich-text"><p>Body text.</p></div>' in html
     assert "<figcaption>— Ada</figcaption>" in html
+
+
+def test_related_artists_in_the_editors_order_in_one_query(django_assert_num_queries):
+    from artists.factories import ArtistPageFactory
+    from core import lookups
+    from stories.models import StoryRelatedArtist
+
+    first, hidden, second = (ArtistPageFactory(title=f"Related {n}") for n in "ABC")
+    hidden.unpublish()
+    story = StoryPageFactory(related_artists=[second, hidden, first, second])
+
+    story = StoryPage.objects.get(pk=story.pk)
+    lookups.any_view_restrictions()  # (as on any page after the first: none, remembered)
+    with django_assert_num_queries(1):
+        assert story.live_related_artists == [second, first]
+
+    # A preview holds them in memory, unsaved: the same rule.
+    previewed = StoryPage.objects.get(pk=story.pk)
+    previewed.related_artists = [StoryRelatedArtist(artist=a) for a in (first, hidden, second)]
+    assert previewed.live_related_artists == [first, second]

@@ -233,6 +233,12 @@ if REDIS_URL:
             **_redis_cache("pages", timeout=PAGE_CACHE_SECONDS),
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         },
+        # The site for a host and whether view restrictions exist (core.lookups): errors are
+        # handled there (read the database).
+        "lookups": {
+            **_redis_cache("lookups", timeout=3600),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        },
     }
 else:
     CACHES = {
@@ -251,6 +257,10 @@ else:
             "LOCATION": "pages",
             "TIMEOUT": PAGE_CACHE_SECONDS,
             "OPTIONS": {"MAX_ENTRIES": 500},
+        },
+        "lookups": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "lookups",
         },
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
