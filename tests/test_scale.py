@@ -230,12 +230,12 @@ def test_browse_costs_the_same_queries_at_10000_works(catalogue, db, client, que
     assert len(captured) <= 12, [q["sql"][:120] for q in captured.captured_queries]
 
 
-@pytest.mark.parametrize("url", ["/search/?query=painting", "/search/?query=harbour&type=artworks"])
-def test_search_finds_matches_through_the_document_index(catalogue, db, client, url):
-    """Wagtail's PostgreSQL backend matches ``title || body``: the works' entries are found
-    through the GIN index on that expression (search/migrations/0001), never by reading every
-    work's entry. (Artists, stories and pages are a few hundred entries: the planner may read
-    their kind's entries through the content-type index.)"""
+@pytest.mark.parametrize("url", ["/search/?query=harbour", "/search/?query=harbour&type=artworks"])
+def test_search_finds_works_through_the_document_index(catalogue, db, client, url):
+    """Wagtail's PostgreSQL backend matches ``title || body``: a word a few hundred of 10,000
+    works hold is found through the GIN index on that expression (search/migrations/0001), never
+    by reading every work's entry. (A word most works hold may be read either way: the planner's
+    call. Artists, stories and pages are a few hundred entries.)"""
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     matching = [
@@ -243,7 +243,7 @@ def test_search_finds_matches_through_the_document_index(catalogue, db, client, 
         for q in captured.captured_queries
         if "@@" in q["sql"] and 'FROM "artworks_artwork"' in q["sql"]
     ]
-    assert matching, "no full-text query ran"
+    assert len(matching) == 2, "a count and a page of works"
     for sql in matching:
         explained = plan(sql)
         assert "search_indexentry_document" in explained, f"{sql}\n{explained}"
