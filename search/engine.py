@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from wagtail.fields import StreamField
+from wagtail.images.models import Filter
 from wagtail.models import Page
 from wagtail.search import index
 from wagtail.search.backends import get_search_backend
@@ -31,6 +32,9 @@ from wagtail.search.backends import get_search_backend
 from .highlight import count_matches, excerpt, highlight, plain_text, term_pattern
 from .query import SearchQuery
 
+# The thumbnails templates/search/includes/hits.html shows: only these are read with the hits
+# (an image has dozens of renditions; reading them all was most of a search's model instances).
+HIT_IMAGE_SPECS = Filter.expand_spec(["format-{avif,webp,jpeg}", "{max-400x400,fill-400x300}"])
 RESULTS_PER_PAGE = 12
 AUTOCOMPLETE_LIMIT = 8
 AUTOCOMPLETE_MIN_LENGTH = 2
@@ -415,7 +419,7 @@ def _hits_of(
         for image, _alt in map(result_type.image, objects)
         if image is not None
     ]
-    renditions.prefetch(images)
+    renditions.prefetch(images, HIT_IMAGE_SPECS)
     pattern = term_pattern(query.terms)
     return [[t.hit(obj, pattern, request) for obj in objects] for t, objects in loaded]
 
@@ -437,33 +441,38 @@ def _page_groups(
     queryset = Page.objects.live().public().filter(depth__gt=1)
     if other is None:
         queryset = queryset.type(*by_model)
-    found: dict[PageResultType, list[Page]] = {t: [] for t in page_types}
-    backend = get_search_backend()
-    for page in backend.search(
+    results = get_search_backend().search(
         query.searchable, queryset, operator=OPERATOR, order_by_relevance=True
-    ):
-        found[type_of_content.get(page.content_type_id, other)].append(page)
+    )
+    # Ids and types only, best first: a common word matches hundreds of pages (artists at
+    # 10,000 works), which are counted here, not loaded (nor their matched documents sent).
+    found: dict[PageResultType, list[tuple[int, int]]] = {t: [] for t in page_types}
+    for pk, content_type_id in results.get_queryset().values_list("pk", "content_type_id"):
+        found[type_of_content.get(content_type_id, other)].append((pk, content_type_id))
     groups = []
     for result_type in page_types:
-        pages = found[result_type]
-        if pages:
-            top = pages[: result_type.group_size]
-            groups.append((result_type, len(pages), _specific(result_type, top)))
+        rows = found[result_type]
+        if rows:
+            top = rows[: result_type.group_size]
+            groups.append((result_type, len(rows), _specific(result_type, top)))
     return groups
 
 
-def _specific(result_type: PageResultType, pages: list[Page]) -> list[Model]:
-    """``pages`` as their own models, in order: one query per model."""
+def _specific(result_type: PageResultType, rows: list[tuple[int, int]]) -> list[Model]:
+    """The pages ``(id, content type id)`` as their own models, in order: one query per model."""
+    from django.contrib.contenttypes.models import ContentType
+
     ids_by_model: dict[type[Model], list[int]] = {}
-    for page in pages:
-        ids_by_model.setdefault(page.specific_class or type(page), []).append(page.pk)
+    for pk, content_type_id in rows:
+        model = ContentType.objects.get_for_id(content_type_id).model_class() or Page
+        ids_by_model.setdefault(model, []).append(pk)
     loaded: dict[int, Model] = {}
     for model, ids in ids_by_model.items():
         queryset = model.objects.filter(pk__in=ids)
         if image_field := result_type._image_field(model):
             queryset = queryset.select_related(image_field)
         loaded |= queryset.in_bulk()
-    return [loaded[page.pk] for page in pages if page.pk in loaded]
+    return [loaded[pk] for pk, _ in rows if pk in loaded]
 
 
 def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> list[Group]:
