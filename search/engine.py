@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Window
 from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
@@ -199,8 +199,11 @@ class ArtworkResults(ResultType):
         return self.public_queryset().select_related("artist")
 
     def search_queryset(self, private_pages: Q | None = None) -> QuerySet:
-        # Card data (availability, artist, images, tags) with the results: no second read.
-        queryset = self.public_queryset().for_listing()
+        # Card data (availability, artist, images, tags) with a page of results: no second read.
+        return self._with_card_data(self.public_queryset())
+
+    def _with_card_data(self, queryset: QuerySet) -> QuerySet:
+        queryset = queryset.for_listing()
         if not ranks_titles_first():
             return queryset.prefetch_related("tags")
         from django.contrib.postgres.aggregates import StringAgg
@@ -219,12 +222,7 @@ class ArtworkResults(ResultType):
         if all(getattr(obj, "listing_ready", False) for obj in objects):
             return list(objects)
         model = self.get_model()
-        loaded = (
-            model.objects.public()
-            .for_listing()
-            .prefetch_related("tags")
-            .in_bulk([obj.pk for obj in objects])
-        )
+        loaded = self._with_card_data(model.objects.public()).in_bulk([obj.pk for obj in objects])
         return [loaded[obj.pk] for obj in objects if obj.pk in loaded]
 
     def url(self, obj: Any, request: HttpRequest | None) -> str:
@@ -390,9 +388,18 @@ def ranks_titles_first() -> bool:
     return connections[router.db_for_read(Page)].vendor == "postgresql"
 
 
-def _search(result_type: ResultType, query: SearchQuery, private_pages: Q | None = None):
+def _search(
+    result_type: ResultType,
+    query: SearchQuery,
+    private_pages: Q | None = None,
+    *,
+    with_card_data: bool = True,
+):
     backend = get_search_backend()
-    queryset = result_type.search_queryset(private_pages)
+    if with_card_data:
+        queryset = result_type.search_queryset(private_pages)
+    else:
+        queryset = result_type.public_queryset(private_pages)
     if not ranks_titles_first():
         return TitleMatchesFirst(backend, query.searchable, queryset)
     return backend.search(query.searchable, queryset, operator=OPERATOR, order_by_relevance=True)
@@ -422,6 +429,24 @@ def _hits_of(
     renditions.prefetch(images, HIT_IMAGE_SPECS)
     pattern = term_pattern(query.terms)
     return [[t.hit(obj, pattern, request) for obj in objects] for t, objects in loaded]
+
+
+def _count_and_top(
+    result_type: ResultType, query: SearchQuery, private_pages: Q | None
+) -> tuple[int, list[Model]]:
+    """How many results a type has, and its best few (without their card data).
+
+    On PostgreSQL in one query: the count is a window over every match, worked out before the
+    ``LIMIT``. The card data is then read for the few alone (``load``): computed in the search
+    itself it cost 10 ms at 10,000 works, the planner working it out for every match.
+    """
+    results = _search(result_type, query, private_pages, with_card_data=False)
+    size = result_type.group_size
+    if not ranks_titles_first():  # SQLite (TitleMatchesFirst holds every match already)
+        count = results.count()
+        return count, list(results[:size]) if count else []
+    top = list(results[:size].get_queryset().annotate(matches_in_all=Window(Count("pk"))))
+    return (top[0].matches_in_all if top else 0), top
 
 
 def _page_groups(
@@ -488,10 +513,8 @@ def search_grouped(query: SearchQuery, request: HttpRequest | None = None) -> li
     for result_type in types:
         if one_page_search and result_type in page_types:
             continue
-        results = _search(result_type, query, private_pages)
-        count = results.count()
+        count, top = _count_and_top(result_type, query, private_pages)
         if count:
-            top = list(results[: result_type.group_size])
             found.append((result_type, count, result_type.load(top, request)))
     if one_page_search:
         found += _page_groups(page_types, query)
