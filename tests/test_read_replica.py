@@ -147,7 +147,7 @@ def test_celery_tasks_read_the_primary(replica):
 def test_anonymous_public_pages_read_only_the_replica(replica):
     work = some_public_artwork()
     visitor = Client()
-    paths = ["/", "/artworks/", f"/artworks/{work.slug}/", "/search/?q=harbour"]
+    paths = ["/", "/artworks/", f"/artworks/{work.slug}/", "/search/?query=harbour"]
     for path in paths:
         assert visitor.get(path).status_code == 200  # (first renders may write renditions)
     for path in paths:
