@@ -20,9 +20,11 @@ path's. A change bumps them right after its commit, in the hook that also queues
 purge (``core.frontend_cache``): works (publish, unpublish, price, every availability change)
 bump the paths that show them (``urls_showing_works``), the section of a wildcard such as
 ``/artworks/?*`` (browse, every work page, related works) and search; pages and settings bump the
-global generation (menus and index pages change everywhere). One ``MGET`` reads the entry and
-its generations; a mismatch is a miss. Moments known in advance (a drop opening, a hold lapsing)
-end an entry on the second, like the headers (``request.max_public_cache_seconds``).
+global generation (menus and index pages change everywhere). One ``MGET`` reads the entry's
+token and its generations; a mismatch is a miss. The content comes from this process's copy of
+the entry with that token (:class:`_LocalCopies`), else from Redis. Moments known in advance (a
+drop opening, a hold lapsing) end an entry on the second, like the headers
+(``request.max_public_cache_seconds``).
 
 Outages: a Redis error makes the page render uncached (no 500), Redis is not asked again for
 :data:`RETRY_SECONDS`, and the first process to reach Redis again after failing bumps the global
@@ -39,6 +41,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import cache as memoize
 from pathlib import Path
@@ -86,6 +89,8 @@ NEVER = (
 UNSTORED_HEADERS = {"cache-control", "set-cookie", HEADER.lower(), "expires"}
 
 GLOBAL_KEY = "g"
+# Pages each process keeps a copy of (see _LocalCopies), in bytes of content.
+LOCAL_COPIES_BYTES = 32 * 1024 * 1024
 
 
 def lifetime() -> int:
@@ -216,7 +221,7 @@ def code_version() -> str:
 class Plan:
     """Where a request's page would be kept, if it may be."""
 
-    __slots__ = ("entry_key", "gen_keys", "path", "storable")
+    __slots__ = ("entry_key", "gen_keys", "path", "storable", "token_key")
 
     def __init__(self, request: HttpRequest) -> None:
         self.path = request.path
@@ -225,6 +230,7 @@ class Plan:
         query = urlencode(pairs)
         where = f"{request.scheme}://{request.get_host()}{self.path}?{query}"
         self.entry_key = f"e:{code_version()}:{_digest(where)}"
+        self.token_key = "t" + self.entry_key[1:]
         self.gen_keys = (GLOBAL_KEY, _section_key(self.path), _path_key(self.path))
 
 
@@ -272,19 +278,68 @@ def _current_generations(plan: Plan, found: dict) -> tuple[str, ...]:
     return tuple(current[key] for key in plan.gen_keys)
 
 
+class _LocalCopies:
+    """The entries this process read or wrote lately, at most ``limit`` bytes of pages.
+
+    Redis holds each entry's content and, apart, its *token* (a new one at every store). A hit
+    reads the token and the generations (a few bytes) and answers from the copy here when it
+    carries that token; only a process without it reads the content from Redis. Freshness is
+    decided as before, by the generations Redis holds, on every request.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.lock = threading.Lock()
+        self.limit = limit
+        self.entries: OrderedDict[str, dict] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: str, token: str) -> dict | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry.get("token") != token:
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict) -> None:
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old["content"])
+            self.entries[key] = entry
+            self.size += len(entry["content"])
+            while self.size > self.limit and self.entries:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped["content"])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+local = _LocalCopies(LOCAL_COPIES_BYTES)
+
+
 def lookup(plan: Plan) -> tuple[dict | None, tuple[str, ...] | None]:
     """The fresh entry for ``plan`` (or None), and the generations to store a new one under."""
-    found = _call(lambda c: c.get_many([plan.entry_key, *plan.gen_keys]))
+    found = _call(lambda c: c.get_many([plan.token_key, *plan.gen_keys]))
     if found is None:
         return None, None  # Redis down: render, keep nothing
-    entry = found.get(plan.entry_key)
     generations = _current_generations(plan, found)
     if None in generations:
         return None, None
-    if (
-        entry is not None
-        and entry["generations"] == generations
-        and (entry["until"] is None or entry["until"] > time.time())
+    token = found.get(plan.token_key)
+    if token is None:
+        return None, generations
+    entry = local.get(plan.entry_key, token)
+    if entry is None:
+        entry = _call(lambda c: c.get(plan.entry_key))
+        if not isinstance(entry, dict) or entry.get("token") != token:
+            return None, generations
+        local.put(plan.entry_key, entry)
+    if entry["generations"] == generations and (
+        entry["until"] is None or entry["until"] > time.time()
     ):
         return entry, generations
     return None, generations
@@ -345,14 +400,18 @@ def store(request: HttpRequest, response: HttpResponse, plan: Plan, generations)
         variants = 1
     if variants > MAX_VARIANTS_PER_PATH:
         return False
+    token = _token()
     entry = {
         "content": response.content,
         "headers": headers,
         "generations": generations,
         "until": until,
         "analytics": analytics_allowed(request),
+        "token": token,
     }
-    _call(lambda c: c.set(plan.entry_key, entry, timeout))
+    # Written together; a token that does not match the entry a reader gets is a miss.
+    _call(lambda c: c.set_many({plan.entry_key: entry, plan.token_key: token}, timeout))
+    local.put(plan.entry_key, entry)
     return True
 
 

@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
+from core import page_cache
+
 # moto_server / moto: AWS through boto3 against moto's server mode on loopback.
 pytest_plugins = ["tests.support.aws"]
 
@@ -18,6 +20,7 @@ def _empty_caches():
     """Each test starts with empty caches (Redis keeps them between tests otherwise)."""
     for alias in ("default", "renditions", "ratelimit", "pages", "lookups"):
         caches[alias].clear()
+    page_cache.local.clear()  # (its copies are only used with a token Redis holds)
     yield
 
 

@@ -385,3 +385,54 @@ def test_a_page_showing_an_original_for_a_missing_rendition_is_kept_a_minute(vis
     plan = page_cache.plan_for(rf.get(url, HTTP_HOST="testserver"))
     assert 0 < caches["pages"].ttl(plan.entry_key) <= renditions.FALLBACK_SECONDS
     # Shared caches keep it as any page: it is right, only heavier.
+
+
+# --- Each process's copies of the entries ---------------------------------------------------------
+
+
+def _entry_key(url: str) -> str:
+    from django.test import RequestFactory
+
+    return page_cache.Plan(RequestFactory().get(url)).entry_key
+
+
+def test_a_hit_in_the_process_that_holds_a_copy_does_not_read_the_page_from_redis(visitor):
+    assert visitor.get("/artworks/")[HEADER] == "miss"
+    key = _entry_key("/artworks/")
+    caches["pages"].delete(key)  # the content is gone from Redis; its token is not
+    kept = visitor.get("/artworks/")
+    assert kept[HEADER] == "hit"  # answered from this process's copy, under the token
+    page_cache.local.clear()  # another process, without a copy: nothing to answer from
+    assert visitor.get("/artworks/")[HEADER] == "miss"
+
+
+def test_a_copy_is_used_only_with_the_token_redis_holds(visitor):
+    """Another process stored the page again (a new token): this process's older copy is not
+    answered, the entry is read from Redis."""
+    first = visitor.get("/artworks/")
+    assert first[HEADER] == "miss"
+    key = _entry_key("/artworks/")
+    stored = caches["pages"].get(key)
+    elsewhere = {**stored, "content": b"<p>stored again by another process</p>", "token": "t2"}
+    caches["pages"].set_many({key: elsewhere, "t" + key[1:]: "t2"}, 600)
+    again = visitor.get("/artworks/")
+    assert again[HEADER] == "hit"
+    assert again.content == b"<p>stored again by another process</p>"
+
+
+def test_a_renewed_page_is_never_answered_from_a_copy(visitor, commits):
+    assert visitor.get("/artworks/")[HEADER] == "miss"
+    assert visitor.get("/artworks/")[HEADER] == "hit"
+    with commits():
+        page_cache.invalidate_all()
+    assert visitor.get("/artworks/")[HEADER] == "miss"  # the copy's generations are old
+
+
+def test_copies_are_bounded_by_their_bytes():
+    copies = page_cache._LocalCopies(limit=1000)
+    for n in range(5):
+        copies.put(f"e:{n}", {"content": b"x" * 300, "token": str(n)})
+    assert copies.size <= 1000
+    assert copies.get("e:0", "0") is None  # the oldest went first
+    assert copies.get("e:4", "4") is not None
+    assert copies.get("e:4", "other") is None
