@@ -6,6 +6,7 @@ from wagtail.contrib.sitemaps import views as sitemap_views
 from wagtail.documents import urls as wagtaildocs_urls
 
 from collectors import urls as collectors_urls
+from core import admin_privacy
 from core import csrf as core_csrf
 from core import sitemaps as seo_sitemaps
 from core import views as core_views
@@ -19,6 +20,8 @@ urlpatterns = [
     # SES bounces and complaints, posted by SNS (core.ses_webhook).
     path("email/ses/events/", SesEventsWebhookView.as_view(), name="ses_events"),
     path(settings.CSP_VIOLATIONS_PATH.strip("/") + "/", core_views.csp_report, name="csp_report"),
+    # Wagtail's page privacy dialog, with an outage shown as a form error (core.admin_privacy).
+    path("admin/pages/<int:page_id>/privacy/", admin_privacy.set_privacy),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("shop/", include("shop.urls")),

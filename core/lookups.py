@@ -56,6 +56,11 @@ RENEWING_SECONDS = 5
 _MISSING = object()
 
 
+class RestrictionNotRecorded(RuntimeError):
+    """A view restriction was refused: Redis could not drop the cached "none" (see the module).
+    The admin's privacy dialog shows it as a form error (``core.admin_privacy``)."""
+
+
 class _Outage:
     """Process-wide: Redis failed, and when to ask it again."""
 
@@ -209,9 +214,9 @@ def before_restriction_saved(**kwargs) -> None:
     if kwargs.get("raw"):
         return
     if not _drop(RESTRICTIONS_KEY):
-        raise RuntimeError(
-            "The view restriction was not saved: Redis could not be told, so pages might stay "
-            "public for a while. Try again in a few seconds."
+        raise RestrictionNotRecorded(
+            "The privacy setting was not saved: the cache could not be told, so the page might "
+            "stay public for a while. Nothing was changed; try again in a few seconds."
         )
     _drop_after_commit(RESTRICTIONS_KEY)
 

@@ -183,3 +183,25 @@ def test_a_child_of_another_type_is_still_found(client, story):
     index.add_child(instance=StandardPage(title="Odd one out", slug="odd-one-out"))
     response = client.get(f"{index.url}odd-one-out/")
     assert response.status_code == 200 and "Odd one out" in response.text
+
+
+def test_the_privacy_dialog_says_so_when_a_restriction_cannot_be_recorded(
+    admin_client, story, settings
+):
+    """Redis unreachable: the editor's dialog shows why nothing was saved, not a server error;
+    once Redis answers, the same choice saves and the page is private at once."""
+    url = f"/admin/pages/{story.pk}/privacy/"
+    chosen = {"restriction_type": "password", "password": "s3cret-preview"}
+    public = settings.CACHES["lookups"]
+    settings.CACHES = {**settings.CACHES, "lookups": UNREACHABLE}
+    refused = admin_client.post(url, chosen)
+    assert refused.status_code == 200
+    assert "privacy setting was not saved" in refused.json()["html"]
+    assert refused.json()["step"] == "set_privacy"  # the dialog stays open, the choice kept
+    assert not PageViewRestriction.objects.exists()
+
+    settings.CACHES = {**settings.CACHES, "lookups": public}
+    lookups.outage.down = False
+    saved = admin_client.post(url, chosen)
+    assert saved.json()["step"] == "set_privacy_done"
+    assert PageViewRestriction.objects.filter(page=story).exists()
