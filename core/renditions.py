@@ -206,6 +206,17 @@ def queue_missing(image_pk: int, specs: list[str]) -> None:
         logger.warning("Broker unavailable; renditions of image %s not queued", image_pk)
 
 
+def wait_for_background(timeout: float = 30.0) -> bool:
+    """Wait until what this process queued for its own thread is made (the embedded default);
+    whether it finished in time. Tests call it after each test, so no thread of one test runs
+    into the next."""
+    try:
+        _background.submit(lambda: None).result(timeout=timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
 def _make_in_thread(image_pk: int, specs: list[str]) -> None:
     try:
         make([image_pk], specs)

@@ -1,8 +1,10 @@
+import warnings
+
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
-from core import page_cache
+from core import page_cache, renditions
 
 # moto_server / moto: AWS through boto3 against moto's server mode on loopback.
 pytest_plugins = ["tests.support.aws"]
@@ -22,6 +24,10 @@ def _empty_caches():
         caches[alias].clear()
     page_cache.local.clear()  # (its copies are only used with a token Redis holds)
     yield
+    if not renditions.wait_for_background():  # nothing a test queued runs into the next one
+        warnings.warn(
+            "renditions queued by this test were still being made after 30 s", stacklevel=1
+        )
 
 
 @pytest.fixture
