@@ -132,18 +132,6 @@ class Journey:
             return
         # Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not
         # apply, so axe runs on the very page the person sees, policy and all.
-        # Colours are read as they end up: a message fading in has a contrast that is neither
-        # its own nor the page's (finite animations only; 3 s at most).
-        self.page.evaluate(
-            """async () => {
-                const running = document.getAnimations().filter(
-                    a => a.effect && a.effect.getComputedTiming().iterations !== Infinity);
-                await Promise.race([
-                    Promise.all(running.map(a => a.finished.catch(() => null))),
-                    new Promise(resolve => setTimeout(resolve, 3000)),
-                ]);
-            }"""
-        )
         if not self.page.evaluate("() => typeof window.axe === 'object'"):
             self.page.evaluate(AXE.read_text() + "\n;undefined")
         violations = self.page.evaluate(
