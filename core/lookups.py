@@ -29,8 +29,6 @@ Storage: Redis in production and tests, per-process memory on the embedded defau
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +37,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.http.request import split_domain_port
-from redis.exceptions import RedisError
+
+from .redis_outage import RedisOutage
 
 logger = logging.getLogger(__name__)
 
@@ -61,30 +60,12 @@ class RestrictionNotRecorded(RuntimeError):
     The admin's privacy dialog shows it as a form error (``core.admin_privacy``)."""
 
 
-class _Outage:
-    """Process-wide: Redis failed, and when to ask it again."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.down = False
-        self.retry_at = 0.0
-
-    def failed(self, error: Exception) -> None:
-        with self.lock:
-            if not self.down:
-                logger.warning(
-                    "Lookups: Redis is unreachable (%s); sites and view restrictions are read "
-                    "from the database until it answers again.",
-                    error.__class__.__name__,
-                )
-            self.down = True
-            self.retry_at = time.monotonic() + RETRY_SECONDS
-
-    def skip(self) -> bool:
-        return self.down and time.monotonic() < self.retry_at
-
-
-outage = _Outage()
+outage = RedisOutage(
+    "Lookups",
+    "sites and view restrictions are read from the database",
+    "cached sites and restrictions dropped",
+    RETRY_SECONDS,
+)
 
 
 def _cache():
@@ -94,18 +75,9 @@ def _cache():
 def _call(operation: Callable[[Any], Any], default: Any = _MISSING) -> Any:
     """``operation(cache)``, or ``default`` on a Redis error (noted as an outage). The first
     call after an outage first drops every entry: a change meanwhile could not drop its own."""
-    if outage.skip():
-        return default
-    try:
-        if outage.down:
-            _cache().delete_many(KEYS)
-            with outage.lock:
-                outage.down = False
-            logger.warning("Lookups: Redis answers again; cached sites and restrictions dropped.")
-        return operation(_cache())
-    except (RedisError, OSError) as error:
-        outage.failed(error)
-        return default
+    return outage.call(
+        lambda: operation(_cache()), default, recover=lambda: _cache().delete_many(KEYS)
+    )
 
 
 def _drop(key: str) -> bool:

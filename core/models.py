@@ -48,6 +48,8 @@ class CustomImage(AbstractImage):
         Rendition = self.get_rendition_model()
         if self._get_prefetched_renditions() is not None:
             found = super().find_existing_renditions(*filters)
+            if any(getattr(rendition, "fallback", False) for rendition in found.values()):
+                renditions.shows_fallback()  # a stand-in prefetched from the cache
             missing = [f for f in filters if f not in found]
             if missing and renditions.lookup_only():
                 # Stand-ins remembered for a visitor's page (core.renditions), not in the list.
@@ -60,6 +62,7 @@ class CustomImage(AbstractImage):
                         rendition.image = self
                         rendition._from_cache = True
                         found[keys[key]] = rendition
+                        renditions.shows_fallback()
             return found
         by_spec = {f.spec: f for f in filters}
         keys = [
@@ -75,6 +78,8 @@ class CustomImage(AbstractImage):
                 rendition.image = self
                 rendition._from_cache = True
                 found[wanted] = rendition
+                if getattr(rendition, "fallback", False):
+                    renditions.shows_fallback()
         missing = [f for f in filters if f not in found]
         if missing:
             lookup = Q()

@@ -54,11 +54,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import cc_delim_re
-from redis.exceptions import RedisError
 
 from .csp import allow_analytics, analytics_allowed
 from .db_routing import on_primary, replica_configured
 from .pages import apply_public_cache_headers, carries_visitor_state
+from .redis_outage import RedisOutage
 
 logger = logging.getLogger(__name__)
 
@@ -109,36 +109,9 @@ def _cache():
 # --- Redis trouble --------------------------------------------------------------------------------
 
 
-class _Outage:
-    """Process-wide: Redis failed, when to try again, and whether a bump is owed on recovery."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.down = False
-        self.retry_at = 0.0
-
-    def failed(self, error: Exception) -> None:
-        with self.lock:
-            if not self.down:
-                logger.warning(
-                    "Page cache: Redis is unreachable (%s); pages render uncached until it "
-                    "answers again.",
-                    error.__class__.__name__,
-                )
-            self.down = True
-            self.retry_at = time.monotonic() + RETRY_SECONDS
-
-    def skip(self) -> bool:
-        return self.down and time.monotonic() < self.retry_at
-
-    def recovered(self) -> None:
-        with self.lock:
-            if self.down:
-                self.down = False
-                logger.warning("Page cache: Redis answers again; every cached page is renewed.")
-
-
-outage = _Outage()
+outage = RedisOutage(
+    "Page cache", "pages render uncached", "every cached page is renewed", RETRY_SECONDS
+)
 
 
 def _call(operation: Callable, default=None):
@@ -147,16 +120,11 @@ def _call(operation: Callable, default=None):
     The first call after an outage first renews every page: a change committed meanwhile
     could not renew its own.
     """
-    if outage.skip():
-        return default
-    try:
-        if outage.down:
-            _cache().set(GLOBAL_KEY, _token(), None)
-            outage.recovered()
-        return operation(_cache())
-    except (RedisError, OSError) as error:
-        outage.failed(error)
-        return default
+    return outage.call(
+        lambda: operation(_cache()),
+        default,
+        recover=lambda: _cache().set(GLOBAL_KEY, _token(), None),
+    )
 
 
 # --- Keys -----------------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ to W times its rate: loose, but still a limit, and checkout and webhooks go on.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.cache import RedisCache
-from redis.exceptions import RedisError
+
+from .redis_outage import ERRORS, RedisOutage
 
 logger = logging.getLogger(__name__)
 
@@ -28,37 +27,7 @@ RETRY_SECONDS = 5.0
 FALLBACK_NAME = "artspot-ratelimit-fallback"  # one store shared by every thread of the process
 
 
-class _Outage:
-    """Process-wide state: whether Redis is down, and until when not to ask it again."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.down = False
-        self.retry_at = 0.0
-
-    def failed(self, error: Exception) -> None:
-        with self.lock:
-            if not self.down:
-                logger.warning(
-                    "Rate limits: Redis is unreachable (%s); counting in this process until "
-                    "it answers again.",
-                    error.__class__.__name__,
-                )
-            self.down = True
-            self.retry_at = time.monotonic() + RETRY_SECONDS
-
-    def answered(self) -> None:
-        if self.down:
-            with self.lock:
-                if self.down:
-                    logger.warning("Rate limits: Redis answers again; counting there.")
-                self.down = False
-
-    def skip_redis(self) -> bool:
-        return self.down and time.monotonic() < self.retry_at
-
-
-outage = _Outage()
+outage = RedisOutage("Rate limits", "counting in this process", "counting there", RETRY_SECONDS)
 
 
 class FailOpenRedisCache(RedisCache):
@@ -77,10 +46,10 @@ class FailOpenRedisCache(RedisCache):
         )
 
     def _either(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        if not outage.skip_redis():
+        if not outage.skip():
             try:
                 result = getattr(super(), name)(*args, **kwargs)
-            except (RedisError, OSError) as error:
+            except ERRORS as error:
                 outage.failed(error)
             else:
                 outage.answered()

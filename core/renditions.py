@@ -172,8 +172,11 @@ def stand_in_for_missing(image, filters: list[Filter]) -> dict[Filter, Any]:
 
 def shows_fallback() -> None:
     """The page being rendered shows an original in place of a rendition: the origin keeps it
-    briefly, so the renditions show once made. (Shared caches keep it as long as any page: it
-    is right, only heavier.)"""
+    briefly, and no fragment of it (``core.fragments``), so the renditions show once made.
+    (Shared caches keep it as long as any page: it is right, only heavier.)"""
+    from core import fragments
+
+    fragments.do_not_keep()
     request = _request.get()
     if request is not None:
         from core import page_cache
@@ -315,23 +318,70 @@ def _walk(value: Any, image_model: type, found: set[int], depth: int = 0) -> Non
 
 
 def prefetch(images: Iterable[Any], specs: list[str] | None = None) -> None:
-    """Read the renditions of these images in one query; each image then looks no further.
+    """Read the renditions of these images ahead; each image then looks no further.
 
-    A rendition missing from what was read is missing (see the module): it is stood in for and
-    queued, never made here.
+    With ``specs``, the renditions cache is read first (one ``get_many``), and the database (one
+    query, whose renditions are then cached) only for the images it lacks some of. A rendition
+    missing from both is missing (see the module): it is stood in for and queued, never made
+    here. A stand-in the cache remembers is used as one (``CustomImage`` calls
+    :func:`shows_fallback` when a page shows it).
     """
     images = [image for image in images if image is not None and image.pk]
-    pending = [image for image in images if not hasattr(image, "prefetched_renditions")]
+    pending = list(
+        {
+            image.pk: image for image in images if not hasattr(image, "prefetched_renditions")
+        }.values()
+    )
     if not pending:
         return
     Rendition = get_image_model().get_rendition_model()
+    if specs:
+        pending = _prefetch_from_cache(Rendition, pending, specs)
+        if not pending:
+            return
     rows = Rendition.objects.filter(image_id__in={image.pk for image in pending})
     if specs:
         rows = rows.filter(filter_spec__in=specs)
     by_image: dict[int, list] = {image.pk: [] for image in pending}
     for rendition in rows:
         by_image[rendition.image_id].append(rendition)
+    if specs:  # for the next page that shows them (written before an image is attached to each)
+        images_by_pk = {image.pk: image for image in pending}
+        Rendition.cache_backend.set_many(
+            {
+                Rendition.construct_cache_key(
+                    images_by_pk[rendition.image_id],
+                    rendition.focal_point_key,
+                    rendition.filter_spec,
+                ): rendition
+                for found in by_image.values()
+                for rendition in found
+            }
+        )
     for image in pending:
         for rendition in by_image[image.pk]:
             rendition.image = image
         image.prefetched_renditions = by_image[image.pk]
+
+
+def _prefetch_from_cache(Rendition: type, images: list[Any], specs: list[str]) -> list[Any]:
+    """Give the images whose every spec the cache holds their renditions; the others."""
+    keys: dict[str, Any] = {}
+    for image in images:
+        for spec in specs:
+            focal_key = shared_filter(spec).get_cache_key(image)
+            keys[Rendition.construct_cache_key(image, focal_key, spec)] = image
+    by_image: dict[int, list] = {image.pk: [] for image in images}
+    for key, rendition in Rendition.cache_backend.get_many(list(keys)).items():
+        image = keys[key]
+        rendition.image = image
+        rendition._from_cache = True  # never written back (core.models.CustomImage)
+        by_image[image.pk].append(rendition)
+    rest = []
+    for image in images:
+        found = by_image[image.pk]
+        if len(found) == len(set(specs)):
+            image.prefetched_renditions = found  # stand-ins among them say so when used
+        else:
+            rest.append(image)
+    return rest

@@ -148,8 +148,6 @@ class ArtworkCollectionPage(PublicCacheMixin, Page):
             Artwork.objects.public()
             .for_listing()
             .filter(pk__in=position)
-            # Cards render an image each; one query for all their renditions, not one per card.
-            .prefetch_related("gallery_images__image__renditions")
         )
         return sorted(works, key=lambda work: position[work.pk])
 

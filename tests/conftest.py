@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
-from core import page_cache, renditions
+from core import fragments, page_cache, renditions
 
 # moto_server / moto: AWS through boto3 against moto's server mode on loopback.
 pytest_plugins = ["tests.support.aws"]
@@ -23,6 +23,7 @@ def _empty_caches():
     for alias in ("default", "renditions", "ratelimit", "pages", "lookups"):
         caches[alias].clear()
     page_cache.local.clear()  # (its copies are only used with a token Redis holds)
+    fragments.local.clear()  # (keys are content, but ids and files repeat between tests)
     yield
     if not renditions.wait_for_background():  # nothing a test queued runs into the next one
         warnings.warn(

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.template import engines
 from django.template.base import Node
@@ -16,7 +17,7 @@ from wagtail.images.templatetags.wagtailimages_tags import ImageNode, SrcsetImag
 
 from artworks.factories import ArtworkFactory
 from artworks.models import Artwork
-from core import renditions
+from core import fragments, renditions
 from core.models import OutboxMessage
 from stories.models import StoryPage
 
@@ -177,17 +178,31 @@ def test_every_template_spec_is_made_ahead():
     assert asked <= made, sorted(asked - made)
 
 
-def test_browse_reads_its_cards_renditions_in_one_query(ahead, client):
-    """Warm or cold renditions cache: the cards' renditions come from one query, no cache."""
+def test_browse_reads_its_cards_renditions_in_one_query_or_none(ahead, client):
+    """The cards' renditions: one query with a cold renditions cache, none with a warm one, and
+    none while the cards are kept (core.fragments)."""
     for work in Artwork.objects.public().order_by("-first_published_at")[:24]:
         if work.main_image:
             renditions.make([work.main_image.pk], "card")
+
+    def rendition_reads() -> tuple[list[str], str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/artworks/").content.decode()
+        return [q["sql"] for q in queries if "core_customrendition" in q["sql"]], html
+
     client.get("/artworks/")
-    with CaptureQueriesContext(connection) as queries:
-        html = client.get("/artworks/").content.decode()
-    reads = [q["sql"] for q in queries if "core_customrendition" in q["sql"]]
-    assert len(reads) == 1
+    caches["renditions"].clear()
+    fragments.local.clear()
+    cold, html = rendition_reads()
+    assert len(cold) == 1
     assert ".avif" in html
+    fragments.local.clear()
+    warm, warm_html = rendition_reads()
+    assert warm == []
+    assert warm_html == html
+    kept, kept_html = rendition_reads()
+    assert kept == []
+    assert kept_html == html
 
 
 def making_is_not_the_loaders_job(*args, **kwargs):
