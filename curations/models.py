@@ -144,11 +144,7 @@ class ArtworkCollectionPage(PublicCacheMixin, Page):
             position.setdefault(row.artwork_id, len(position))
         if not position:
             return []
-        works = (
-            Artwork.objects.public()
-            .for_listing()
-            .filter(pk__in=position)
-        )
+        works = Artwork.objects.public().for_listing().filter(pk__in=position)
         return sorted(works, key=lambda work: position[work.pk])
 
     def get_context(self, request: HttpRequest, *args, **kwargs):
