@@ -222,6 +222,8 @@ def _ratelimit_cache() -> dict:
 # Whole public pages kept at the origin for anonymous visitors at most this long (0: off); they
 # are renewed as soon as what they show changes (core.page_cache).
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+# Bytes of artwork cards each process keeps for anonymous visitors (core.fragments; 0: off).
+FRAGMENT_CACHE_BYTES = env.int("FRAGMENT_CACHE_BYTES", default=16 * 1024 * 1024)
 
 if REDIS_URL:
     CACHES = {
