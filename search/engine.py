@@ -539,10 +539,30 @@ def search_type(
     per_page: int = RESULTS_PER_PAGE,
 ) -> PaginatorPage:
     """One page of one type's results; a bad page number gives the first or the last page."""
-    results = _search(result_type, query) if query else []
-    page = Paginator(results, per_page).get_page(page_number)
-    page.object_list = _hits(result_type, list(page.object_list), query, request)
+    # Card data is read for the page shown (``load``), not worked out for every match.
+    results = _search(result_type, query, with_card_data=False) if query else []
+    paginator = Paginator(results, per_page)
+    rows = None
+    if query and ranks_titles_first():
+        # The count from the page's own query (a window over every match): one query, not two.
+        number = _page_number(page_number)
+        bottom = (number - 1) * per_page
+        window = results[bottom : bottom + per_page].get_queryset()
+        rows = list(window.annotate(matches_in_all=Window(Count("pk"))))
+        if rows:
+            paginator.count = rows[0].matches_in_all
+    page = paginator.get_page(page_number)
+    objects = rows if rows and page.number == _page_number(page_number) else page.object_list
+    page.object_list = _hits(result_type, list(objects), query, request)
     return page
+
+
+def _page_number(value: Any) -> int:
+    """A page number as asked for; 1 for anything else (``Paginator.get_page`` then decides)."""
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
 
 
 def autocomplete(query: SearchQuery, request: HttpRequest | None = None) -> list[Hit]:
