@@ -69,7 +69,7 @@ def artwork_cards(context, artworks, template: str = CARD_TEMPLATE) -> SafeStrin
     card = context.template.engine.get_template(template)
 
     def render(work) -> str:
-        with context.push(artwork=work, next_path=NEXT_PATH):
+        with context.push(artwork=work, offer=offers[work.pk], next_path=NEXT_PATH):
             return card.render(context)
 
     def prepare(missing: list) -> None:
